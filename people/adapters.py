@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from allauth.account.adapter import DefaultAccountAdapter
+from django.http import HttpRequest
+from django.urls import reverse
+
+
+def home_url() -> str:
+    """The home page in the active language (``/`` for Chinese, ``/en/`` for English)."""
+    return reverse("wagtail_serve", args=[""])
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    """Public sign-up is off: unit admins provision accounts and the person gets a
+    set-password link. Redirects keep the visitor's language."""
+
+    def is_open_for_signup(self, request: HttpRequest) -> bool:
+        return False
+
+    def get_login_redirect_url(self, request: HttpRequest) -> str:
+        url = super().get_login_redirect_url(request)
+        return home_url() if url == "/" else url
+
+    def get_logout_redirect_url(self, request: HttpRequest) -> str:
+        return home_url()

@@ -1,0 +1,167 @@
+"""Reads about people and scope. The one place that answers "may this viewer see or
+change this person / unit". Views, admin lists, exports and later apps call these."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db.models import Q, QuerySet
+
+from .models import STAFF_ROLES, OrgUnit, Role, RoleAssignment, User
+
+# Roles whose holders may read people's records within their scope.
+PEOPLE_READ_ROLES = frozenset({Role.UNIT_ADMIN, Role.DISCIPLINE_OFFICER})
+# Roles whose holders may create or change people within their scope.
+PEOPLE_WRITE_ROLES = frozenset({Role.UNIT_ADMIN})
+
+
+def _as_user(viewer: object) -> User | None:
+    if isinstance(viewer, User) and viewer.is_authenticated and viewer.is_active:
+        return viewer
+    return None
+
+
+def role_unit_paths(*, user: User, roles: Iterable[str]) -> list[str]:
+    """Materialised paths of the units on which ``user`` holds any of ``roles``.
+
+    Cached on the user object for the request, so several checks cost one query.
+    """
+    cache: dict[frozenset[str], list[str]] = user.__dict__.setdefault("_role_paths_cache", {})
+    key = frozenset(str(r) for r in roles)
+    if key not in cache:
+        paths = sorted(
+            RoleAssignment.objects.filter(user=user, role__in=key, unit__is_active=True)
+            .values_list("unit__path", flat=True)
+            .distinct()
+        )
+        # Drop paths covered by a shorter one: a subtree inside a subtree adds nothing.
+        reduced: list[str] = []
+        for path in paths:
+            if not any(path.startswith(p) for p in reduced):
+                reduced.append(path)
+        cache[key] = reduced
+    return cache[key]
+
+
+def _path_q(paths: Iterable[str], field: str) -> Q:
+    q = Q(pk__in=[])
+    for path in paths:
+        q |= Q(**{f"{field}__startswith": path})
+    return q
+
+
+def user_has_role(*, user: object, roles: Iterable[str]) -> bool:
+    """Whether ``user`` holds any of ``roles`` anywhere (superusers hold every role)."""
+    u = _as_user(user)
+    if u is None:
+        return False
+    if u.is_superuser:
+        return True
+    return bool(role_unit_paths(user=u, roles=roles))
+
+
+def user_is_staff_role(*, user: object) -> bool:
+    """Trainer, unit admin, discipline officer or superuser: the roles that need MFA."""
+    u = _as_user(user)
+    if u is None:
+        return False
+    return u.is_superuser or bool(role_unit_paths(user=u, roles=STAFF_ROLES))
+
+
+def unit_list_in_scope(*, viewer: object, roles: Iterable[str] = PEOPLE_READ_ROLES) -> QuerySet[OrgUnit]:
+    """Units inside the subtrees where ``viewer`` holds one of ``roles``."""
+    u = _as_user(viewer)
+    if u is None:
+        return OrgUnit.objects.none()
+    if u.is_superuser:
+        return OrgUnit.objects.all()
+    return OrgUnit.objects.filter(_path_q(role_unit_paths(user=u, roles=roles), "path"))
+
+
+def person_list_visible(
+    *, viewer: object, roles: Iterable[str] = PEOPLE_READ_ROLES
+) -> QuerySet[User]:
+    """People whose unit lies in the viewer's scope for ``roles``.
+
+    Superusers see everyone. Anyone else sees nobody outside their scope, and people
+    without a unit are visible to superusers only.
+    """
+    u = _as_user(viewer)
+    if u is None:
+        return User.objects.none()
+    qs = User.objects.select_related("unit", "rank_level")
+    if u.is_superuser:
+        return qs
+    return qs.filter(_path_q(role_unit_paths(user=u, roles=roles), "unit__path"))
+
+
+def person_list_changeable(*, viewer: object) -> QuerySet[User]:
+    """People the viewer may change: unit admins within their subtree; superusers all."""
+    return person_list_visible(viewer=viewer, roles=PEOPLE_WRITE_ROLES)
+
+
+def person_can_view(*, viewer: object, person: User) -> bool:
+    u = _as_user(viewer)
+    if u is None:
+        return False
+    if u.pk == person.pk or u.is_superuser:
+        return True
+    return _unit_in_paths(person.unit, role_unit_paths(user=u, roles=PEOPLE_READ_ROLES))
+
+
+def person_can_change(*, viewer: object, person: User) -> bool:
+    u = _as_user(viewer)
+    if u is None:
+        return False
+    if u.is_superuser:
+        return True
+    if person.is_superuser:
+        return False
+    return _unit_in_paths(person.unit, role_unit_paths(user=u, roles=PEOPLE_WRITE_ROLES))
+
+
+def unit_can_manage(*, viewer: object, unit: OrgUnit) -> bool:
+    """Whether the viewer may place people in ``unit`` or change it (unit admin in scope)."""
+    u = _as_user(viewer)
+    if u is None:
+        return False
+    if u.is_superuser:
+        return True
+    return _unit_in_paths(unit, role_unit_paths(user=u, roles=PEOPLE_WRITE_ROLES))
+
+
+def _unit_in_paths(unit: OrgUnit | None, paths: list[str]) -> bool:
+    return unit is not None and any(unit.path.startswith(p) for p in paths)
+
+
+def rank_level_list() -> QuerySet:
+    from .models import RankLevel
+
+    return RankLevel.objects.order_by("order")
+
+
+def person_list_filter(
+    *,
+    viewer: object,
+    unit: OrgUnit | None = None,
+    rank_level: object | None = None,
+    q: str = "",
+    active: bool | None = None,
+) -> QuerySet[User]:
+    """The viewer's visible people narrowed by unit subtree, rank level and a search."""
+    qs = person_list_visible(viewer=viewer)
+    if unit is not None:
+        qs = qs.filter(unit__path__startswith=unit.path)
+    if rank_level is not None:
+        qs = qs.filter(rank_level=rank_level)
+    if active is not None:
+        qs = qs.filter(is_active=active)
+    q = (q or "").strip()[:100]
+    if q:
+        qs = qs.filter(
+            Q(full_name__icontains=q)
+            | Q(email__icontains=q)
+            | Q(employee_number__iexact=q)
+            | Q(position_title__icontains=q)
+        )
+    return qs.order_by("unit__path", "full_name", "pk")

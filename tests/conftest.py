@@ -1,0 +1,161 @@
+"""Shared fixtures: a small organisation with one person per role, and (when a broker is
+configured) a real Celery worker for tests marked ``integration``."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from people.factories import UserFactory, rank, unit_create
+from people.models import OrgUnit, Role, User
+from people.services import role_grant
+
+ROOT = Path(__file__).resolve().parents[1]
+PASSWORD = "correct-horse-battery"
+
+
+@dataclass
+class Org:
+    city: OrgUnit
+    finance: OrgUnit
+    finance_budget: OrgUnit
+    housing: OrgUnit
+    housing_office: OrgUnit
+    finance_admin: User
+    housing_admin: User
+    city_admin: User
+    discipline: User
+    trainer: User
+    finance_learner: User
+    budget_learner: User
+    housing_learner: User
+    superuser: User
+
+
+def build_org() -> Org:
+    city = unit_create(code="CITY", name="某市")
+    finance = unit_create(code="CZJ", name="市财政局", parent=city)
+    budget = unit_create(code="CZJ-YSK", name="预算科", parent=finance)
+    housing = unit_create(code="ZJJ", name="市住建局", parent=city)
+    housing_office = unit_create(code="ZJJ-BGS", name="办公室", parent=housing)
+
+    def person(email: str, name: str, unit: OrgUnit, rank_code: str = "KY") -> User:
+        return UserFactory(email=email, full_name=name, unit=unit, rank_level=rank(rank_code))
+
+    finance_admin = person("fin.admin@example.gov.cn", "财政管理员", finance, "ZKJ")
+    housing_admin = person("hou.admin@example.gov.cn", "住建管理员", housing, "ZKJ")
+    city_admin = person("city.admin@example.gov.cn", "市级管理员", city, "FCJ")
+    discipline = person("jw@example.gov.cn", "纪检员", finance, "ZKJ")
+    trainer = person("trainer@example.gov.cn", "培训师", city, "ZKJ")
+    role_grant(user=finance_admin, role=Role.UNIT_ADMIN, unit=finance)
+    role_grant(user=housing_admin, role=Role.UNIT_ADMIN, unit=housing)
+    role_grant(user=city_admin, role=Role.UNIT_ADMIN, unit=city)
+    role_grant(user=discipline, role=Role.DISCIPLINE_OFFICER, unit=finance)
+    role_grant(user=trainer, role=Role.TRAINER, unit=city)
+    superuser = User.objects.create_superuser("root@example.gov.cn", PASSWORD, full_name="超级管理员")
+    return Org(
+        city=city,
+        finance=finance,
+        finance_budget=budget,
+        housing=housing,
+        housing_office=housing_office,
+        finance_admin=finance_admin,
+        housing_admin=housing_admin,
+        city_admin=city_admin,
+        discipline=discipline,
+        trainer=trainer,
+        finance_learner=person("fin.learner@example.gov.cn", "张三丰", finance),
+        budget_learner=person("budget.learner@example.gov.cn", "李四", budget, "FKJ"),
+        housing_learner=person("hou.learner@example.gov.cn", "王五", housing_office),
+        superuser=superuser,
+    )
+
+
+@pytest.fixture
+def org(db) -> Org:
+    return build_org()
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Rate-limit counters live in the cache: start every test clean."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+# --- Real Celery worker (PostgreSQL + Redis run) ----------------------------------------
+
+def broker_configured() -> bool:
+    return bool(os.environ.get("CELERY_BROKER_URL"))
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker):
+    """A real ``celery worker`` on the configured broker, pointed at the test database.
+
+    Without a broker (the SQLite run) integration tests run with eager Celery instead;
+    they are never skipped.
+    """
+    if not broker_configured():
+        yield None
+        return
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        pytest.fail("A real Celery worker needs a shared database: set DATABASE_URL to PostgreSQL.")
+    url = f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DJANGO_SETTINGS_MODULE": "qinglian.settings.test",
+        "PYTHONPATH": f"{ROOT / 'site'}:{ROOT}",
+    }
+    log = open(ROOT / ".pytest_cache" / "celery-worker.log", "w")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "qinglian", "worker", "--pool=solo",
+         "--loglevel=INFO", "--without-heartbeat", "--without-mingle", "--without-gossip",
+         "-n", f"pytest-{os.getpid()}@%h"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    from qinglian.celery_app import app
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"Celery worker exited early; see {log.name}")
+        replies = app.control.ping(timeout=1)
+        if replies:
+            break
+    else:
+        proc.terminate()
+        pytest.fail("Celery worker did not answer a ping within 60 s")
+    yield proc
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+@pytest.fixture
+def celery_mode(request, celery_worker_process):
+    """For ``integration`` tests: route tasks through the real worker when a broker is
+    configured (returns "broker"), otherwise run them eagerly (returns "eager")."""
+    from qinglian.celery_app import app
+
+    if celery_worker_process is None:
+        yield "eager"
+        return
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+    yield "broker"
+    app.conf.task_always_eager = previous

@@ -16,12 +16,22 @@ class UnitChoiceField(forms.ModelChoiceField):
 
 class PersonFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
-    unit = UnitChoiceField(label=_("Unit"), queryset=OrgUnit.objects.none(), required=False,
-                           empty_label=_("All units in my scope"))
-    rank_level = forms.ModelChoiceField(label=_("Rank level"), queryset=RankLevel.objects.all(),
-                                        required=False, empty_label=_("All rank levels"))
+    unit = UnitChoiceField(
+        label=_("Unit"),
+        queryset=OrgUnit.objects.none(),
+        required=False,
+        empty_label=_("All units in my scope"),
+    )
+    rank_level = forms.ModelChoiceField(
+        label=_("Rank level"),
+        queryset=RankLevel.objects.all(),
+        required=False,
+        empty_label=_("All rank levels"),
+    )
 
     def __init__(self, *args: Any, viewer: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["unit"].queryset = unit_list_in_scope(viewer=viewer).order_by("path")  # type: ignore[attr-defined]
-        self.fields["q"].widget.attrs.update({"type": "search", "placeholder": _("Name, e-mail, position or employee number")})
+        self.fields["q"].widget.attrs.update(
+            {"type": "search", "placeholder": _("Name, e-mail, position or employee number")}
+        )

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from django.db.models import Q, QuerySet
 
-from .models import STAFF_ROLES, OrgUnit, Role, RoleAssignment, User
+from .models import STAFF_ROLES, OrgUnit, RankLevel, Role, RoleAssignment, User
 
 # Roles whose holders may read people's records within their scope.
 PEOPLE_READ_ROLES = frozenset({Role.UNIT_ADMIN, Role.DISCIPLINE_OFFICER})
@@ -21,26 +21,31 @@ def _as_user(viewer: object) -> User | None:
     return None
 
 
-def role_unit_paths(*, user: User, roles: Iterable[str]) -> list[str]:
-    """Materialised paths of the units on which ``user`` holds any of ``roles``.
-
-    Cached on the user object for the request, so several checks cost one query.
-    """
-    cache: dict[frozenset[str], list[str]] = user.__dict__.setdefault("_role_paths_cache", {})
-    key = frozenset(str(r) for r in roles)
-    if key not in cache:
-        paths = sorted(
-            RoleAssignment.objects.filter(user=user, role__in=key, unit__is_active=True)
-            .values_list("unit__path", flat=True)
-            .distinct()
+def _role_paths(user: User) -> dict[str, list[str]]:
+    """{role: [unit path, ...]} for every active role of ``user``: one query, cached on the
+    user object for the rest of the request."""
+    cached: dict[str, list[str]] | None = user.__dict__.get("_role_paths_cache")
+    if cached is None:
+        cached = {}
+        rows = RoleAssignment.objects.filter(user=user, unit__is_active=True).values_list(
+            "role", "unit__path"
         )
-        # Drop paths covered by a shorter one: a subtree inside a subtree adds nothing.
-        reduced: list[str] = []
-        for path in paths:
-            if not any(path.startswith(p) for p in reduced):
-                reduced.append(path)
-        cache[key] = reduced
-    return cache[key]
+        for role, path in rows:
+            cached.setdefault(role, []).append(path)
+        user.__dict__["_role_paths_cache"] = cached
+    return cached
+
+
+def role_unit_paths(*, user: User, roles: Iterable[str]) -> list[str]:
+    """Materialised paths of the units on which ``user`` holds any of ``roles``, with paths
+    already covered by a shorter one dropped (a subtree inside a subtree adds nothing)."""
+    by_role = _role_paths(user)
+    paths = sorted({p for role in roles for p in by_role.get(str(role), [])})
+    reduced: list[str] = []
+    for path in paths:
+        if not any(path.startswith(p) for p in reduced):
+            reduced.append(path)
+    return reduced
 
 
 def _path_q(paths: Iterable[str], field: str) -> Q:
@@ -68,7 +73,9 @@ def user_is_staff_role(*, user: object) -> bool:
     return u.is_superuser or bool(role_unit_paths(user=u, roles=STAFF_ROLES))
 
 
-def unit_list_in_scope(*, viewer: object, roles: Iterable[str] = PEOPLE_READ_ROLES) -> QuerySet[OrgUnit]:
+def unit_list_in_scope(
+    *, viewer: object, roles: Iterable[str] = PEOPLE_READ_ROLES
+) -> QuerySet[OrgUnit]:
     """Units inside the subtrees where ``viewer`` holds one of ``roles``."""
     u = _as_user(viewer)
     if u is None:
@@ -134,9 +141,7 @@ def _unit_in_paths(unit: OrgUnit | None, paths: list[str]) -> bool:
     return unit is not None and any(unit.path.startswith(p) for p in paths)
 
 
-def rank_level_list() -> QuerySet:
-    from .models import RankLevel
-
+def rank_level_list() -> QuerySet[RankLevel]:
     return RankLevel.objects.order_by("order")
 
 
@@ -144,7 +149,7 @@ def person_list_filter(
     *,
     viewer: object,
     unit: OrgUnit | None = None,
-    rank_level: object | None = None,
+    rank_level: RankLevel | None = None,
     q: str = "",
     active: bool | None = None,
 ) -> QuerySet[User]:

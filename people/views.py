@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.generic import DetailView, ListView, View
@@ -15,7 +15,12 @@ from qinglian.exports import stream_csv
 from .access import RoleRequiredMixin
 from .forms import PersonFilterForm
 from .models import Role, User
-from .selectors import person_can_change, person_list_filter, person_list_visible
+from .selectors import (
+    person_can_change,
+    person_list_filter,
+    person_list_visible,
+    user_has_role,
+)
 
 PEOPLE_ROLES = (Role.UNIT_ADMIN, Role.DISCIPLINE_OFFICER)
 
@@ -57,13 +62,8 @@ class PersonListView(FilteredPeopleMixin, ListView):
         query = self.request.GET.copy()
         query.pop("page", None)
         context["query_string"] = query.urlencode()
-        context["can_import"] = Role.UNIT_ADMIN in self._viewer_roles()
+        context["can_import"] = user_has_role(user=self.request.user, roles=[Role.UNIT_ADMIN])
         return context
-
-    def _viewer_roles(self) -> set[str]:
-        from .selectors import user_has_role
-
-        return {Role.UNIT_ADMIN} if user_has_role(user=self.request.user, roles=[Role.UNIT_ADMIN]) else set()
 
 
 class PersonDetailView(PeopleAccessMixin, DetailView):
@@ -86,18 +86,28 @@ class PersonDetailView(PeopleAccessMixin, DetailView):
 class PersonExportView(FilteredPeopleMixin, View):
     """CSV of the filtered list, streamed; only people in the viewer's scope."""
 
-    def get(self, request: HttpRequest) -> HttpResponse:
+    def get(self, request: HttpRequest) -> StreamingHttpResponse:
         people = self.get_filtered_people().values_list(
-            "employee_number", "full_name", "email", "unit__code", "unit__name",
-            "position_title", "rank_level__name", "is_active",
+            "employee_number",
+            "full_name",
+            "email",
+            "unit__code",
+            "unit__name",
+            "position_title",
+            "rank_level__name",
+            "is_active",
         )
         header = [
-            _("Employee number"), _("Full name"), _("E-mail"), _("Unit code"), _("Unit"),
-            _("Position"), _("Rank level"), _("Active"),
+            _("Employee number"),
+            _("Full name"),
+            _("E-mail"),
+            _("Unit code"),
+            _("Unit"),
+            _("Position"),
+            _("Rank level"),
+            _("Active"),
         ]
         yes, no = _("Yes"), _("No")
-        rows = (
-            (*row[:7], yes if row[7] else no) for row in people.iterator(chunk_size=2000)
-        )
+        rows = ((*row[:7], yes if row[7] else no) for row in people.iterator(chunk_size=2000))
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
         return stream_csv(filename=f"people-{stamp}.csv", header=header, rows=rows)

@@ -6,9 +6,8 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.utils.translation import gettext_lazy as _
-from django.http import Http404
 from wagtail import hooks
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.views import generic
@@ -16,6 +15,7 @@ from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
+from .access import ROLE_IN_SCOPE, STAFF
 from .forms import UnitChoiceField
 from .models import OrgUnit, RankLevel, RoleAssignment, User
 from .selectors import person_list_changeable, unit_can_manage, unit_list_in_scope
@@ -50,10 +50,13 @@ class OrgUnitForm(WagtailAdminModelForm):
             return super().save(commit=commit)
         instance = super().save(commit=False)
         parent = self.cleaned_data.get("parent")
-        return parent.add_child(instance=instance) if parent else OrgUnit.add_root(instance=instance)
+        return (
+            parent.add_child(instance=instance) if parent else OrgUnit.add_root(instance=instance)
+        )
 
 
 class _ScopedUnitMixin:
+    access_rule = ROLE_IN_SCOPE
     request: HttpRequest
 
     def get_base_queryset(self) -> QuerySet[OrgUnit]:
@@ -65,6 +68,8 @@ class OrgUnitIndexView(_ScopedUnitMixin, generic.IndexView):
 
 
 class OrgUnitEditView(generic.EditView):
+    access_rule = ROLE_IN_SCOPE
+
     def get_object(self, queryset: Any = None) -> OrgUnit:
         obj = super().get_object(queryset)
         if not unit_can_manage(viewer=self.request.user, unit=obj):
@@ -73,6 +78,8 @@ class OrgUnitEditView(generic.EditView):
 
 
 class OrgUnitDeleteView(generic.DeleteView):
+    access_rule = STAFF
+
     def get_object(self, queryset: Any = None) -> OrgUnit:
         obj = super().get_object(queryset)
         if not self.request.user.is_superuser:
@@ -106,6 +113,8 @@ class RankLevelViewSet(SnippetViewSet):
 
 
 class RoleAssignmentCreateView(generic.CreateView):
+    access_rule = STAFF
+
     def save_instance(self) -> RoleAssignment:
         data = self.form.cleaned_data
         return role_grant(
@@ -114,6 +123,8 @@ class RoleAssignmentCreateView(generic.CreateView):
 
 
 class RoleAssignmentDeleteView(generic.DeleteView):
+    access_rule = STAFF
+
     def delete_action(self) -> None:
         obj = self.object
         role_revoke(user=obj.user, role=obj.role, unit=obj.unit)

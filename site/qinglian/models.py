@@ -20,7 +20,11 @@ class HomePage(Page):
     body = RichTextField(_("body"), blank=True)
 
     content_panels: ClassVar[list] = [*Page.content_panels, FieldPanel("intro"), FieldPanel("body")]
-    search_fields: ClassVar[list] = [*Page.search_fields, index.SearchField("intro"), index.SearchField("body")]
+    search_fields: ClassVar[list] = [
+        *Page.search_fields,
+        index.SearchField("intro"),
+        index.SearchField("body"),
+    ]
 
     max_count = 1
     parent_page_types: ClassVar[list[str]] = ["wagtailcore.Page"]
@@ -35,13 +39,19 @@ class SiteSettings(BaseSiteSetting):
     """Footer text an administrator can edit without a deploy."""
 
     organisation_name = models.CharField(
-        _("organisation name"), max_length=120, blank=True,
+        _("organisation name"),
+        max_length=120,
+        blank=True,
         help_text=_("Shown in the footer, e.g. the commission that runs this site."),
     )
     footer_note = models.CharField(_("footer note"), max_length=255, blank=True)
     contact = models.CharField(_("contact"), max_length=255, blank=True)
 
-    panels: ClassVar[list] = [FieldPanel("organisation_name"), FieldPanel("footer_note"), FieldPanel("contact")]
+    panels: ClassVar[list] = [
+        FieldPanel("organisation_name"),
+        FieldPanel("footer_note"),
+        FieldPanel("contact"),
+    ]
 
     class Meta:
         verbose_name = _("site settings")

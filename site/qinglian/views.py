@@ -54,4 +54,6 @@ def health(request: HttpRequest) -> JsonResponse:
         except Exception as exc:  # a health check reports failures, it does not raise them
             checks[name] = {"ok": False, "error": exc.__class__.__name__}
     ok = all(c.get("ok") for c in checks.values())
-    return JsonResponse({"status": "ok" if ok else "error", "checks": checks}, status=200 if ok else 503)
+    return JsonResponse(
+        {"status": "ok" if ok else "error", "checks": checks}, status=200 if ok else 503
+    )

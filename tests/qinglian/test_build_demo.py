@@ -1,0 +1,56 @@
+from io import StringIO
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+
+from people.models import OrgUnit, RoleAssignment, User
+from people.selectors import person_list_visible
+
+pytestmark = pytest.mark.django_db
+
+
+def build() -> str:
+    out = StringIO()
+    call_command("build_demo", stdout=out)
+    return out.getvalue()
+
+
+def test_build_demo_is_idempotent_and_prints_working_logins():
+    output = build()
+    counts = (
+        OrgUnit.objects.count(),
+        User.objects.count(),
+        RoleAssignment.objects.count(),
+        EmailAddress.objects.count(),
+    )
+    assert counts[0] >= 20 and 55 <= counts[1] <= 80
+    build()
+    assert counts == (
+        OrgUnit.objects.count(),
+        User.objects.count(),
+        RoleAssignment.objects.count(),
+        EmailAddress.objects.count(),
+    )
+
+    password = "Qinglian-demo-2026"
+    assert password in output
+    for local in ("learner", "trainer", "unitadmin", "discipline", "admin"):
+        email = f"{local}@demo.qinglian.cn"
+        assert email in output
+        assert authenticate(email=email, password=password) is not None, email
+
+
+def test_demo_unit_admin_sees_only_the_finance_bureau():
+    build()
+    admin = User.objects.get(email="unitadmin@demo.qinglian.cn")
+    units = {p.unit.code.split("-")[0] for p in person_list_visible(viewer=admin)}
+    assert units == {"CZJ"}
+
+
+def test_demo_has_people_at_every_rank_and_chinese_names():
+    build()
+    ranks = set(User.objects.exclude(rank_level=None).values_list("rank_level__code", flat=True))
+    assert {"KY", "FKJ", "ZKJ", "FCJ", "ZCJ"} <= ranks
+    assert all("\u4e00" <= u.full_name[0] <= "\u9fff" for u in User.objects.all())

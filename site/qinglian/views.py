@@ -29,12 +29,12 @@ def _check_cache() -> dict[str, object]:
 
 
 def _check_broker() -> dict[str, object]:
-    url = getattr(settings, "CELERY_BROKER_URL", "")
-    if not url or getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False):
-        return {"ok": True, "mode": "eager"}
     from qinglian.celery_app import app
 
-    with app.connection_for_write() as conn:
+    url = getattr(settings, "CELERY_BROKER_URL", "")
+    if not url or app.conf.task_always_eager:
+        return {"ok": True, "mode": "eager"}
+    with app.connection_for_write(url) as conn:
         conn.ensure_connection(max_retries=1, timeout=2)
     return {"ok": True, "mode": "broker"}
 

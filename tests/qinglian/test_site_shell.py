@@ -33,3 +33,34 @@ def test_health_reports_database_cache_and_broker(client):
     assert body["status"] == "ok"
     assert set(body["checks"]) == {"database", "cache", "broker"}
     assert all(check["ok"] for check in body["checks"].values())
+
+
+def test_health_answers_503_when_the_broker_is_down(client, settings):
+    from qinglian.celery_app import app
+
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    previous, app.conf.task_always_eager = app.conf.task_always_eager, False
+    try:
+        response = client.get("/health/")
+    finally:
+        app.conf.task_always_eager = previous
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "error"
+    assert body["checks"]["broker"]["ok"] is False
+    assert body["checks"]["database"]["ok"] is True
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+def test_health_sees_the_real_broker(client, celery_mode):
+    body = client.get("/health/").json()
+    assert body["status"] == "ok"
+    expected = "broker" if celery_mode == "broker" else "eager"
+    assert body["checks"]["broker"]["mode"] == expected
+
+
+def test_pages_are_not_framed_and_sniffing_is_off(client):
+    response = client.get("/")
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"

@@ -52,10 +52,9 @@ def role_grant(
     *, user: User, role: str, unit: OrgUnit, granted_by: User | None = None
 ) -> RoleAssignment:
     """Grant ``role`` on ``unit`` (and its subtree). Granting twice changes nothing."""
-    if granted_by is not None and not granted_by.is_superuser:
-        # A unit admin may hand out roles only inside their own subtree.
-        if not unit_can_manage(viewer=granted_by, unit=unit):
-            raise PermissionDenied
+    # A unit admin may hand out roles only inside their own subtree.
+    if granted_by is not None and not unit_can_manage(viewer=granted_by, unit=unit):
+        raise PermissionDenied
     assignment, _created = RoleAssignment.objects.get_or_create(
         user=user, role=role, unit=unit, defaults={"granted_by": granted_by}
     )
@@ -87,9 +86,36 @@ def account_send_set_password(*, user: User, language: str | None = None) -> Non
     send_mail(subject, body, None, [user.email])
 
 
+def account_email_address_ensure(*, user: User) -> None:
+    """Give ``user.email`` its allauth ``EmailAddress`` row (primary, not yet verified),
+    so verification, password reset and login by e-mail all see the address."""
+    from allauth.account.models import EmailAddress
+
+    if not EmailAddress.objects.filter(user=user, email__iexact=user.email).exists():
+        has_primary = EmailAddress.objects.filter(user=user, primary=True).exists()
+        EmailAddress.objects.create(
+            user=user, email=user.email, primary=not has_primary, verified=False
+        )
+
+
+def account_email_verify_from_link(*, user: User) -> None:
+    """The person set their password through a link mailed to them: mark the address
+    verified. Only when ``user.email`` is their one address, because allauth can mail a
+    reset link to any address of the account, and the link does not say which."""
+    from allauth.account.models import EmailAddress
+
+    addresses = list(EmailAddress.objects.filter(user=user))
+    if len(addresses) == 1 and addresses[0].email.lower() == user.email.lower():
+        address = addresses[0]
+        if not address.verified or not address.primary:
+            address.verified = True
+            address.primary = True
+            address.save(update_fields=["verified", "primary"])
+
+
 def _clean_person_fields(fields: dict[str, Any]) -> dict[str, Any]:
     cleaned = dict(fields)
-    if "email" in cleaned and cleaned["email"]:
+    if cleaned.get("email"):
         cleaned["email"] = User.objects.normalize_email(cleaned["email"]).lower()
     for key in ("full_name", "position_title", "employee_number"):
         if key in cleaned and isinstance(cleaned[key], str):
@@ -97,6 +123,17 @@ def _clean_person_fields(fields: dict[str, Any]) -> dict[str, Any]:
     if cleaned.get("employee_number") == "":
         cleaned["employee_number"] = None
     return cleaned
+
+
+def _email_taken(email: str) -> bool:
+    """Logins are e-mail addresses: taken as anyone's account e-mail or as any allauth
+    address (a person may have added a second one)."""
+    from allauth.account.models import EmailAddress
+
+    return (
+        User.objects.filter(email__iexact=email).exists()
+        or EmailAddress.objects.filter(email__iexact=email).exists()
+    )
 
 
 @transaction.atomic
@@ -125,9 +162,10 @@ def person_provision(
             "employee_number": employee_number,
         }
     )
-    if User.objects.filter(email__iexact=fields["email"]).exists():
+    if _email_taken(fields["email"]):
         raise ValidationError({"email": _("A person with this e-mail address already exists.")})
     user = User.objects.create_user(password=None, **fields)
+    account_email_address_ensure(user=user)
     role_grant(user=user, role=Role.LEARNER, unit=unit)
     if send_invitation:
         language = translation.get_language()
@@ -170,7 +208,9 @@ def role_groups_ensure() -> None:
     # Unit admins manage people and units in their subtree (the admin views scope them).
     unit_admins = groups[ROLE_GROUPS[Role.UNIT_ADMIN]]
     for codename in ("add_user", "change_user", "add_orgunit", "change_orgunit"):
-        perm = Permission.objects.filter(content_type__app_label="people", codename=codename).first()
+        perm = Permission.objects.filter(
+            content_type__app_label="people", codename=codename
+        ).first()
         if perm is not None:
             unit_admins.permissions.add(perm)
 
@@ -179,9 +219,13 @@ def role_groups_ensure() -> None:
     root = Page.get_first_root_node()
     if root is not None:
         for codename in ("add_page", "change_page", "publish_page", "lock_page", "unlock_page"):
-            perm = Permission.objects.filter(content_type__app_label="wagtailcore", codename=codename).first()
+            perm = Permission.objects.filter(
+                content_type__app_label="wagtailcore", codename=codename
+            ).first()
             if perm is not None:
-                GroupPagePermission.objects.get_or_create(group=trainers, page=root, permission=perm)
+                GroupPagePermission.objects.get_or_create(
+                    group=trainers, page=root, permission=perm
+                )
     collection = Collection.get_first_root_node()
     if collection is not None:
         for app_label, codenames in (
@@ -189,7 +233,9 @@ def role_groups_ensure() -> None:
             ("wagtaildocs", ("add_document", "change_document", "choose_document")),
         ):
             for codename in codenames:
-                perm = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
+                perm = Permission.objects.filter(
+                    content_type__app_label=app_label, codename=codename
+                ).first()
                 if perm is not None:
                     GroupCollectionPermission.objects.get_or_create(
                         group=trainers, collection=collection, permission=perm

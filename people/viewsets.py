@@ -7,14 +7,17 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from wagtail.users.forms import UserCreationForm, UserEditForm
 from wagtail.users.views import users as wagtail_users
 
+from .access import ROLE_IN_SCOPE
 from .forms import UnitChoiceField
-from .models import OrgUnit, User
+from .models import OrgUnit, Role, User
 from .selectors import person_list_changeable, unit_list_in_scope
 
 PROFILE_FIELDS = ["email", "full_name", "employee_number", "unit", "position_title", "rank_level"]
@@ -24,6 +27,19 @@ class _ProfileFormMixin(forms.ModelForm):
     first_name = None  # Qinglian keeps one full name (姓名), not first/last names
     last_name = None
     unit = UnitChoiceField(label=_("Unit"), queryset=OrgUnit.objects.all(), required=True)
+
+    def clean_email(self) -> str:
+        """Logins are e-mail addresses: refuse one that another person uses, also as a
+        second (allauth) address."""
+        from allauth.account.models import EmailAddress
+
+        email = User.objects.normalize_email(self.cleaned_data["email"]).lower()
+        taken = EmailAddress.objects.filter(email__iexact=email)
+        if self.instance.pk:
+            taken = taken.exclude(user=self.instance)
+        if taken.exists():
+            raise forms.ValidationError(_("A person with this e-mail address already exists."))
+        return email
 
     def restrict_to(self, viewer: Any) -> None:
         """Only units in the viewer's scope can be chosen; only superusers grant superuser
@@ -52,6 +68,10 @@ class QinglianUserEditForm(_ProfileFormMixin, UserEditForm):
 
 
 class _ScopedMixin:
+    """Wagtail guards the admin (login + permission policy); on top, every object is
+    limited to the viewer's subtree."""
+
+    access_rule = ROLE_IN_SCOPE
     request: Any
 
     def get_scoped_queryset(self) -> QuerySet[User]:
@@ -63,20 +83,28 @@ class IndexView(_ScopedMixin, wagtail_users.IndexView):
         return self.get_scoped_queryset()
 
 
-class CreateView(wagtail_users.CreateView):
+class CreateView(_ScopedMixin, wagtail_users.CreateView):
     def get_form(self, form_class: Any = None) -> Any:
         form = super().get_form(form_class)
         form.restrict_to(self.request.user)
         return form
 
+    @transaction.atomic
     def save_instance(self) -> User:
-        from .services import account_send_set_password
+        """Like ``people.services.person_provision``: no usable password (Wagtail's form
+        leaves it empty, which Django counts as *usable*), the allauth address, the
+        learner role on the chosen unit, and the set-password mail once committed."""
+        from .services import account_email_address_ensure, account_send_set_password, role_grant
 
         user = super().save_instance()
-        if not user.has_usable_password():
-            from django.db import transaction
-
-            transaction.on_commit(lambda: account_send_set_password(user=user))
+        if not user.password or not user.has_usable_password():
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+            language = translation.get_language()
+            transaction.on_commit(lambda: account_send_set_password(user=user, language=language))
+        account_email_address_ensure(user=user)
+        if user.unit is not None:
+            role_grant(user=user, role=Role.LEARNER, unit=user.unit, granted_by=self.request.user)
         return user
 
 
@@ -91,6 +119,20 @@ class EditView(_ScopedMixin, wagtail_users.EditView):
         form = super().get_form(form_class)
         form.restrict_to(self.request.user)
         return form
+
+    @transaction.atomic
+    def save_instance(self) -> User:
+        """A changed e-mail is a changed login: the old allauth address goes, the new one
+        starts unverified."""
+        from allauth.account.models import EmailAddress
+
+        from .services import account_email_address_ensure
+
+        user = super().save_instance()
+        if "email" in self.form.changed_data:
+            EmailAddress.objects.filter(user=user).exclude(email__iexact=user.email).delete()
+            account_email_address_ensure(user=user)
+        return user
 
 
 class DeleteView(_ScopedMixin, wagtail_users.DeleteView):
@@ -111,6 +153,9 @@ class QinglianUserViewSet(wagtail_users.UserViewSet):
     menu_label = _("People")
     add_to_settings_menu = False
     menu_order = 210
+    # Wagtail's user templates list only Wagtail's fields; these add the profile fields.
+    create_template_name = "people/admin/user_create.html"
+    edit_template_name = "people/admin/user_edit.html"
 
     def get_form_class(self, for_update: bool = False) -> Any:
         return QinglianUserEditForm if for_update else QinglianUserCreationForm

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,7 +60,9 @@ def build_org() -> Org:
     role_grant(user=city_admin, role=Role.UNIT_ADMIN, unit=city)
     role_grant(user=discipline, role=Role.DISCIPLINE_OFFICER, unit=finance)
     role_grant(user=trainer, role=Role.TRAINER, unit=city)
-    superuser = User.objects.create_superuser("root@example.gov.cn", PASSWORD, full_name="超级管理员")
+    superuser = User.objects.create_superuser(
+        "root@example.gov.cn", PASSWORD, full_name="超级管理员"
+    )
     return Org(
         city=city,
         finance=finance,
@@ -94,6 +97,7 @@ def _clear_cache():
 
 # --- Real Celery worker (PostgreSQL + Redis run) ----------------------------------------
 
+
 def broker_configured() -> bool:
     return bool(os.environ.get("CELERY_BROKER_URL"))
 
@@ -116,14 +120,30 @@ def celery_worker_process(django_db_setup, django_db_blocker):
         **os.environ,
         "DATABASE_URL": url,
         "DJANGO_SETTINGS_MODULE": "qinglian.settings.test",
+        "QINGLIAN_CELERY_EAGER": "0",
         "PYTHONPATH": f"{ROOT / 'site'}:{ROOT}",
     }
-    log = open(ROOT / ".pytest_cache" / "celery-worker.log", "w")  # noqa: SIM115
+    log = open(Path(tempfile.gettempdir()) / f"qinglian-celery-worker-{os.getpid()}.log", "w")  # noqa: SIM115
     proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "qinglian", "worker", "--pool=solo",
-         "--loglevel=INFO", "--without-heartbeat", "--without-mingle", "--without-gossip",
-         "-n", f"pytest-{os.getpid()}@%h"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "qinglian",
+            "worker",
+            "--pool=solo",
+            "--loglevel=INFO",
+            "--without-heartbeat",
+            "--without-mingle",
+            "--without-gossip",
+            "-n",
+            f"pytest-{os.getpid()}@%h",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     from qinglian.celery_app import app
 

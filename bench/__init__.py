@@ -1,0 +1,1 @@
+"""Benchmarks measured against same-run baselines (``make bench``; see harness.py)."""

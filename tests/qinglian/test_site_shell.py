@@ -64,3 +64,25 @@ def test_pages_are_not_framed_and_sniffing_is_off(client):
     response = client.get("/")
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_home_page_query_counts_are_pinned(client, django_assert_max_num_queries):
+    from people.factories import UserFactory
+
+    client.get("/")
+    with django_assert_max_num_queries(5):
+        assert client.get("/").status_code == 200
+    client.force_login(UserFactory())
+    client.get("/")
+    # + session read, user, roles, and the idle-timeout session save (savepoint, update)
+    with django_assert_max_num_queries(11):
+        assert client.get("/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_admin_shows_no_outside_avatar(client):
+    from people.factories import UserFactory
+
+    client.force_login(UserFactory(is_superuser=True))
+    html = client.get("/admin/").content.decode()
+    assert "gravatar.com" not in html

@@ -86,3 +86,4 @@ def test_admin_shows_no_outside_avatar(client):
     client.force_login(UserFactory(is_superuser=True))
     html = client.get("/admin/").content.decode()
     assert "gravatar.com" not in html
+    assert "releases.wagtail" not in html  # no update check from an intranet browser

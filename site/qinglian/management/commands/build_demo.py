@@ -245,5 +245,5 @@ class Command(BaseCommand):
         self.stdout.write("")
         self.stdout.write(_("Demo logins (password for all: %(pw)s)") % {"pw": DEMO_PASSWORD})
         for role, email, name in logins:
-            self.stdout.write(f"  {role:<12} {email:<32} {name}")
+            self.stdout.write(f"  {email:<30} {name}（{role}）")
         self.stdout.write("")

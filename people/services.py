@@ -165,12 +165,25 @@ def person_provision(
     if _email_taken(fields["email"]):
         raise ValidationError({"email": _("A person with this e-mail address already exists.")})
     user = User.objects.create_user(password=None, **fields)
+    person_account_open(user=user, send_invitation=send_invitation)
+    return user
+
+
+def person_account_open(
+    *, user: User, granted_by: User | None = None, send_invitation: bool = True
+) -> None:
+    """What every newly provisioned account gets, however it was created (service, admin
+    form): no usable password, its allauth address, the learner role on its unit, and the
+    set-password mail, in the current language, once the transaction commits."""
+    if not user.password or user.has_usable_password():
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
     account_email_address_ensure(user=user)
-    role_grant(user=user, role=Role.LEARNER, unit=unit)
+    if user.unit is not None:
+        role_grant(user=user, role=Role.LEARNER, unit=user.unit, granted_by=granted_by)
     if send_invitation:
         language = translation.get_language()
         transaction.on_commit(lambda: account_send_set_password(user=user, language=language))
-    return user
 
 
 @transaction.atomic

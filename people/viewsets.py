@@ -10,14 +10,13 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from wagtail.users.forms import UserCreationForm, UserEditForm
 from wagtail.users.views import users as wagtail_users
 
 from .access import ROLE_IN_SCOPE
 from .forms import UnitChoiceField
-from .models import OrgUnit, Role, User
+from .models import OrgUnit, User
 from .selectors import person_list_changeable, unit_list_in_scope
 
 PROFILE_FIELDS = ["email", "full_name", "employee_number", "unit", "position_title", "rank_level"]
@@ -77,6 +76,13 @@ class _ScopedMixin:
     def get_scoped_queryset(self) -> QuerySet[User]:
         return person_list_changeable(viewer=self.request.user)
 
+    def get_object(self, queryset: Any = None) -> User:
+        """A person outside the viewer's subtree is a 404, like one that does not exist."""
+        obj = super().get_object(queryset)  # type: ignore[misc]
+        if not self.get_scoped_queryset().filter(pk=obj.pk).exists():
+            raise Http404
+        return obj
+
 
 class IndexView(_ScopedMixin, wagtail_users.IndexView):
     def get_base_queryset(self) -> QuerySet[User]:
@@ -91,30 +97,16 @@ class CreateView(_ScopedMixin, wagtail_users.CreateView):
 
     @transaction.atomic
     def save_instance(self) -> User:
-        """Like ``people.services.person_provision``: no usable password (Wagtail's form
-        leaves it empty, which Django counts as *usable*), the allauth address, the
-        learner role on the chosen unit, and the set-password mail once committed."""
-        from .services import account_email_address_ensure, account_send_set_password, role_grant
+        """Wagtail's form leaves the password empty, which Django counts as *usable*: open
+        the account the same way ``person_provision`` does."""
+        from .services import person_account_open
 
         user = super().save_instance()
-        if not user.password or not user.has_usable_password():
-            user.set_unusable_password()
-            user.save(update_fields=["password"])
-            language = translation.get_language()
-            transaction.on_commit(lambda: account_send_set_password(user=user, language=language))
-        account_email_address_ensure(user=user)
-        if user.unit is not None:
-            role_grant(user=user, role=Role.LEARNER, unit=user.unit, granted_by=self.request.user)
+        person_account_open(user=user, granted_by=self.request.user)
         return user
 
 
 class EditView(_ScopedMixin, wagtail_users.EditView):
-    def get_object(self, queryset: Any = None) -> User:
-        obj = super().get_object(queryset)
-        if not self.get_scoped_queryset().filter(pk=obj.pk).exists():
-            raise Http404
-        return obj
-
     def get_form(self, form_class: Any = None) -> Any:
         form = super().get_form(form_class)
         form.restrict_to(self.request.user)
@@ -138,8 +130,6 @@ class EditView(_ScopedMixin, wagtail_users.EditView):
 class DeleteView(_ScopedMixin, wagtail_users.DeleteView):
     def get_object(self, queryset: Any = None) -> User:
         obj = super().get_object(queryset)
-        if not self.get_scoped_queryset().filter(pk=obj.pk).exists():
-            raise Http404
         if obj.is_superuser and not self.request.user.is_superuser:
             raise PermissionDenied
         return obj

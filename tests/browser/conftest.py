@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable, Iterator
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 from urllib.parse import urldefrag
@@ -202,15 +203,7 @@ def ensure_site_tree() -> None:
             "site_name": "清廉 Qinglian",
         },
     )
-    ranks = [
-        (10, "KY", "科员", False),
-        (20, "FKJ", "副科级", False),
-        (30, "ZKJ", "正科级", False),
-        (40, "FCJ", "副处级", True),
-        (50, "ZCJ", "正处级", True),
-        (60, "FTJ", "副厅级", True),
-        (70, "ZTJ", "正厅级", True),
-    ]
+    ranks = import_module("people.migrations.0002_default_rank_levels").RANKS
     for order, code, name, leading in ranks:
         RankLevel.objects.get_or_create(
             code=code, defaults={"order": order, "name": name, "is_leading": leading}

@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from people.factories import UserFactory
+from people.models import User
 from people.selectors import (
     person_can_change,
     person_can_view,
@@ -296,3 +297,15 @@ def test_superuser_sees_everyone(client, org):
     client.force_login(org.superuser)
     html = names(client.get("/admin/users/"))
     assert org.housing_learner.email in html and org.finance_learner.email in html
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["'; DROP TABLE people_user; --", '"', "%%%", "😀🙂", "   ", "张" * 500, "\x00", "(((", "a\\b"],
+)
+def test_people_search_survives_hostile_input(client, org, query):
+    client.force_login(org.finance_admin)
+    response = client.get(reverse("people:list"), {"q": query})
+    assert response.status_code == 200
+    assert org.finance_learner.full_name in names(response) or "没有符合" in names(response)
+    assert User.objects.filter(email=org.housing_learner.email).exists()

@@ -13,6 +13,23 @@ from django.utils.translation import gettext_lazy as _
 from treebeard.mp_tree import MP_Node
 
 
+class Sector(models.Model):
+    """A field of government work (财政, 住房和城乡建设, 教育 …): units belong to one, cases
+    are classified by one, so a cadre sees the cases of their own field first."""
+
+    name = models.CharField(_("name"), max_length=60, unique=True)
+    code = models.SlugField(_("code"), max_length=40, unique=True, allow_unicode=False)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("sector")
+        verbose_name_plural = _("sectors")
+        ordering = ["order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class OrgUnit(MP_Node):
     """A node of the organisation tree (bureau → department → section).
 
@@ -28,6 +45,15 @@ class OrgUnit(MP_Node):
     )
     name = models.CharField(_("name"), max_length=120)
     is_active = models.BooleanField(_("active"), default=True)
+    sector = models.ForeignKey(
+        Sector,
+        verbose_name=_("sector"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="units",
+        help_text=_("Leave empty to inherit the parent unit's sector."),
+    )
 
     node_order_by: ClassVar[list[str]] = ["code"]
 
@@ -38,6 +64,13 @@ class OrgUnit(MP_Node):
 
     def __str__(self) -> str:
         return self.name
+
+    def effective_sector(self) -> Sector | None:
+        """The unit's sector, or the nearest ancestor's."""
+        if self.sector_id:
+            return self.sector
+        ancestor = self.get_ancestors().filter(sector__isnull=False).select_related("sector").last()
+        return ancestor.sector if ancestor else None
 
     @property
     def indented_name(self) -> str:

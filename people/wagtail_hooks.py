@@ -17,7 +17,7 @@ from wagtail.snippets.views.snippets import SnippetViewSet
 
 from .access import ROLE_IN_SCOPE, STAFF
 from .forms import UnitChoiceField
-from .models import OrgUnit, RankLevel, RoleAssignment, User
+from .models import OrgUnit, RankLevel, RoleAssignment, Sector, User
 from .selectors import person_list_changeable, unit_can_manage, unit_list_in_scope
 from .services import role_grant, role_revoke
 
@@ -32,7 +32,7 @@ class OrgUnitForm(WagtailAdminModelForm):
 
     class Meta:
         model = OrgUnit
-        fields = ["name", "code", "is_active"]
+        fields = ["name", "code", "sector", "is_active"]
 
     def __init__(self, *args: Any, for_user: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, for_user=for_user, **kwargs)
@@ -157,6 +157,16 @@ def register_organisation() -> OrganisationGroup:
 
 
 register_snippet(RankLevelViewSet)
+
+
+class SectorViewSet(SnippetViewSet):
+    model = Sector
+    icon = "tag"
+    menu_label = _("Sectors")
+    list_display = ["name", "code", "order"]
+
+
+register_snippet(SectorViewSet)
 
 
 @hooks.register("before_bulk_action")

@@ -37,6 +37,7 @@ if settings.DEBUG:
 urlpatterns += i18n_patterns(
     path("accounts/", include("allauth.urls")),
     path("people/", include("people.urls")),
+    path("regulations/", include("cases.urls")),
     # Wagtail's private-page login would be a second login form: send it to allauth too.
     path("_util/login/", AdminLoginRedirect.as_view(), name="wagtailcore_login"),
     path("", include(wagtail_urls)),

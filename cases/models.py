@@ -17,6 +17,7 @@ from wagtail.models import Page
 from wagtail.search import index
 
 from people.models import RankLevel, Sector
+from qinglian.search import SEGMENTED_PAGE_SEARCH_FIELDS, SegmentedSearchField
 
 from .blocks import case_body_blocks
 
@@ -78,8 +79,8 @@ class Article(index.Indexed, models.Model):
     text = models.TextField(_("text"))
 
     search_fields: ClassVar[list[Any]] = [
-        index.SearchField("text"),
-        index.SearchField("label"),
+        SegmentedSearchField("text"),
+        SegmentedSearchField("label"),
         index.FilterField("regulation_id"),
     ]
     panels: ClassVar[list[Any]] = [
@@ -141,7 +142,7 @@ class DisciplineCategory(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.parent.name} · {self.name}" if self.parent_id else self.name
+        return f"{self.parent.name} · {self.name}" if self.parent is not None else self.name
 
     @property
     def is_discipline(self) -> bool:
@@ -192,6 +193,18 @@ class CaseIndexPage(Page):
     class Meta:
         verbose_name = _("case library")
         verbose_name_plural = _("case libraries")
+
+    def get_context(self, request: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        from .pages import case_index_context
+
+        context = super().get_context(request, *args, **kwargs)
+        context.update(case_index_context(request=request))
+        return context
+
+    def permissions_for_user(self, user: Any) -> Any:
+        from .workflows import CasePermissionTester
+
+        return CasePermissionTester(user, self)
 
 
 class CasePage(Page):
@@ -314,11 +327,11 @@ class CasePage(Page):
         FieldPanel("related_cases"),
     ]
     search_fields: ClassVar[list[Any]] = [
-        *Page.search_fields,
-        index.SearchField("summary"),
-        index.SearchField("position_at_time"),
-        index.SearchField("body"),
-        index.SearchField("lessons"),
+        *SEGMENTED_PAGE_SEARCH_FIELDS,
+        SegmentedSearchField("summary"),
+        SegmentedSearchField("position_at_time"),
+        SegmentedSearchField("body"),
+        SegmentedSearchField("lessons"),
         index.FilterField("decision_date"),
     ]
     parent_page_types: ClassVar[list[str]] = ["cases.CaseIndexPage"]
@@ -327,6 +340,18 @@ class CasePage(Page):
     class Meta:
         verbose_name = _("warning-education case")
         verbose_name_plural = _("warning-education cases")
+
+    def get_context(self, request: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        from .pages import case_page_context
+
+        context = super().get_context(request, *args, **kwargs)
+        context.update(case_page_context(page=self))
+        return context
+
+    def permissions_for_user(self, user: Any) -> Any:
+        from .workflows import CasePermissionTester
+
+        return CasePermissionTester(user, self)
 
     @property
     def discussion_question_list(self) -> list[str]:
@@ -382,3 +407,8 @@ class CaseCompilation(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+# The moderation task model lives with the workflow code; imported here so Django
+# registers it with the app.
+from .workflows import PeerApprovalTask  # noqa: E402, F401

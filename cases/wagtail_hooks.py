@@ -49,3 +49,47 @@ class CaseLibraryGroup(SnippetViewSetGroup):
 
 
 register_snippet(CaseLibraryGroup)
+
+
+# --- Regulation import: upload → preview → confirm (cases.admin_views) ---------------
+# Trainers and superusers; registered from a function so this block needs no imports at
+# the top of the module.
+
+
+def _register_regulation_import() -> None:
+    from django.urls import include, path, reverse
+    from wagtail import hooks
+    from wagtail.admin.menu import MenuItem
+
+    from people.selectors import user_has_role
+
+    from . import admin_views
+
+    class RegulationImportMenuItem(MenuItem):
+        def is_shown(self, request: object) -> bool:
+            return user_has_role(user=getattr(request, "user", None), roles=("trainer",))
+
+    @hooks.register("register_admin_urls")
+    def register_regulation_import_urls() -> list[object]:
+        return [
+            path(
+                "regulations/import/",
+                include(
+                    (admin_views.urlpatterns, admin_views.app_name),
+                    namespace=admin_views.app_name,
+                ),
+            )
+        ]
+
+    @hooks.register("register_admin_menu_item")
+    def register_regulation_import_menu_item() -> MenuItem:
+        return RegulationImportMenuItem(
+            _("Import a regulation"),
+            reverse("cases_regulation_import:upload"),
+            name="regulation-import",
+            icon_name="upload",
+            order=231,
+        )
+
+
+_register_regulation_import()

@@ -86,6 +86,75 @@ def org(db) -> Org:
     return build_org()
 
 
+def ensure_reference_data() -> None:
+    """Put back what data migrations created and a transactional test's flush removed:
+    the default locale, Wagtail's root page and collection, the home page and Site, rank
+    levels, discipline categories, the role groups' page permissions and the case
+    workflow. Idempotent: a no-op on a freshly migrated database."""
+    from importlib import import_module
+
+    from django.contrib.contenttypes.models import ContentType
+    from wagtail.models import Collection, Locale, Page, Site
+
+    from cases.models import DisciplineCategory
+    from cases.workflows import case_workflow_ensure
+    from people.models import RankLevel
+    from people.services import role_groups_ensure
+    from qinglian.models import HomePage
+
+    ContentType.objects.clear_cache()  # the flush re-created content types with new ids
+    locale = Locale.objects.first() or Locale.objects.create(language_code=settings.LANGUAGE_CODE)
+    root = Page.get_first_root_node() or Page.add_root(
+        instance=Page(title="Root", slug="root", locale=locale)
+    )
+    if Collection.get_first_root_node() is None:
+        Collection.add_root(name="Root")
+    home = HomePage.objects.first() or root.add_child(
+        instance=HomePage(title="清廉 · 廉洁教育平台", slug="home", locale=locale)
+    )
+    Site.objects.update_or_create(
+        is_default_site=True,
+        defaults={
+            "hostname": "localhost",
+            "port": 80,
+            "root_page": home,
+            "site_name": "清廉 Qinglian",
+        },
+    )
+    for order, code, name, leading in import_module(
+        "people.migrations.0002_default_rank_levels"
+    ).RANKS:
+        RankLevel.objects.get_or_create(
+            code=code, defaults={"order": order, "name": name, "is_leading": leading}
+        )
+    for order, code, name, subtypes in import_module(
+        "cases.migrations.0002_disciplines"
+    ).DISCIPLINES:
+        parent, _ = DisciplineCategory.objects.get_or_create(
+            code=code, defaults={"name": name, "order": order}
+        )
+        for i, (sub_code, sub_name) in enumerate(subtypes, start=1):
+            DisciplineCategory.objects.get_or_create(
+                code=sub_code, defaults={"name": sub_name, "order": i, "parent": parent}
+            )
+    role_groups_ensure()
+    case_workflow_ensure()
+
+
+@pytest.fixture(autouse=True)
+def _reference_data_for_transactional_tests(request):
+    """pytest-django flushes every table after a transactional test, which takes the
+    data-migration rows with it; the next transactional test gets them back here."""
+    marker = request.node.get_closest_marker("django_db")
+    kwargs = marker.kwargs if marker is not None else {}
+    names = request.fixturenames
+    if kwargs.get("serialized_rollback") or "django_db_serialized_rollback" in names:
+        return  # restored from the serialized copy instead (browser tests do this)
+    if kwargs.get("transaction") or "transactional_db" in names:
+        request.getfixturevalue("transactional_db")
+        ensure_reference_data()
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache():
     """Rate-limit counters live in the cache: start every test clean."""

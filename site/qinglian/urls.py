@@ -9,6 +9,7 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from people.access import public
 
+from .search_views import search
 from .views import health
 
 
@@ -38,6 +39,8 @@ urlpatterns += i18n_patterns(
     path("accounts/", include("allauth.urls")),
     path("people/", include("people.urls")),
     path("regulations/", include("cases.urls")),
+    path("cases/compilations/", include("cases.urls_compilation")),
+    path("search/", search, name="search"),
     # Wagtail's private-page login would be a second login form: send it to allauth too.
     path("_util/login/", AdminLoginRedirect.as_view(), name="wagtailcore_login"),
     path("", include(wagtail_urls)),

@@ -19,7 +19,6 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable, Iterator
-from importlib import import_module
 from pathlib import Path
 from typing import Any
 from urllib.parse import urldefrag
@@ -149,6 +148,11 @@ def page(context: BrowserContext, request: pytest.FixtureRequest) -> Iterator[Pa
 
     page.on("framenavigated", on_navigated)
     yield page
+    # Stop the page before the database is flushed: a request still in flight would
+    # otherwise re-create rows (content types) after the flush and break the next test's
+    # serialized rollback.
+    page.goto("about:blank")
+    page.close()
     checked = _checked.pop(id(page), set())
     call = getattr(request.node, "rep_call", None)
     if call is not None and call.passed:
@@ -164,116 +168,27 @@ def page(context: BrowserContext, request: pytest.FixtureRequest) -> Iterator[Pa
 
 
 def ensure_site_tree() -> None:
-    """Create whatever the live-server flush removed: the default locale, Wagtail's root
-    page and root collection, the home page, the default Site, the rank levels and the
-    role groups' Wagtail permissions. Idempotent (a no-op on a freshly migrated database).
-    """
-    from wagtail.models import Collection, Locale, Page, Site
+    """Whatever the live-server flush removed (see ``tests.conftest.ensure_reference_data``)."""
+    from tests.conftest import ensure_reference_data
 
-    from people.models import RankLevel
-    from people.services import role_groups_ensure
-    from qinglian.models import HomePage
-
-    locale = Locale.get_default() if Locale.objects.exists() else None
-    if locale is None:
-        from django.conf import settings
-
-        locale = Locale.objects.create(language_code=settings.LANGUAGE_CODE)
-    root = Page.get_first_root_node()
-    if root is None:
-        root = Page.add_root(instance=Page(title="Root", slug="root", locale=locale))
-    if Collection.get_first_root_node() is None:
-        Collection.add_root(name="Root")
-    home = HomePage.objects.first()
-    if home is None:
-        home = root.add_child(
-            instance=HomePage(
-                title="清廉 · 廉洁教育平台",
-                slug="home",
-                intro="以案为鉴、以案明纪，守住廉洁底线。",
-                locale=locale,
-            )
-        )
-    Site.objects.update_or_create(
-        is_default_site=True,
-        defaults={
-            "hostname": "localhost",
-            "port": 80,
-            "root_page": home,
-            "site_name": "清廉 Qinglian",
-        },
-    )
-    ranks = import_module("people.migrations.0002_default_rank_levels").RANKS
-    for order, code, name, leading in ranks:
-        RankLevel.objects.get_or_create(
-            code=code, defaults={"order": order, "name": name, "is_leading": leading}
-        )
-    role_groups_ensure()
-
-
-# Serialized migrated data, per database alias (see ``_migrated_data`` below).
-_MIGRATED: dict[str, str] = {}
-
-
-@pytest.fixture(scope="session")
-def django_db_setup(django_db_setup: None) -> None:
-    """pytest-django's test databases, plus a copy of the migrated data it serialized.
-
-    Django keeps that copy on the connection object, but once Playwright's sync API has
-    started an event loop, ``connections["default"]`` in the main thread is a new object
-    (asgiref's Local is context-bound) and the copy is out of reach.
-    """
-    from django.db import connections
-
-    for conn in connections.all():
-        contents = getattr(conn, "_test_serialized_contents", None)
-        if contents:
-            _MIGRATED[conn.alias] = contents
-
-
-@pytest.fixture(scope="session")
-def _migrated_data(
-    django_db_setup: None, playwright: Any, django_db_blocker: Any
-) -> dict[str, str]:
-    """Put the serialized migrated data on the connections the browser tests use (after
-    Playwright started), so serialized rollback restores it before every browser test.
-    If it was never captured, serialize the database now: before the first browser test
-    it is as migrations left it."""
-    from django.db import connections
-
-    with django_db_blocker.unblock():
-        for conn in connections.all():
-            if conn.alias not in _MIGRATED:
-                _MIGRATED[conn.alias] = conn.creation.serialize_db_to_string()
-            conn._test_serialized_contents = _MIGRATED[conn.alias]
-    return _MIGRATED
+    ensure_reference_data()
 
 
 @pytest.fixture
-def site_tree(
-    _migrated_data: dict[str, str], transactional_db: None, django_db_serialized_rollback: None
-) -> None:
-    """The migrated data (Wagtail tree, Site, rank levels, groups…) for a live-server test.
-
-    Every browser test uses serialized rollback, so each starts from the database as
-    migrations left it; ``ensure_site_tree`` covers ``--no-migrations`` runs, where there
-    is little to restore.
-    """
+def site_tree(transactional_db: None) -> None:
+    """The reference data (Wagtail tree, Site, rank levels, disciplines, groups…) for a
+    live-server test. pytest-django flushes the database after each one; the flush
+    re-creates content types and permissions, and this puts back the rest."""
     ensure_site_tree()
 
 
 @pytest.fixture(scope="package", autouse=True)
-def _restore_migrated_data_after_browser_tests(django_db_blocker: Any) -> Iterator[None]:
-    """The flush after the last browser test leaves the database empty (no content
-    types, no rank levels, no root page). Put the migrated data back, so transactional
-    tests that run after these (pytest-django runs them last, in file order) find the
-    database as migrations left it."""
+def _reference_data_after_browser_tests(django_db_blocker: Any) -> Iterator[None]:
+    """Leave the database as migrations left it for the transactional tests that
+    pytest-django runs after these."""
     yield
-    from django.db import connections
-
     with django_db_blocker.unblock():
-        for alias, contents in _MIGRATED.items():
-            connections[alias].creation.deserialize_db_from_string(contents)
+        ensure_site_tree()
 
 
 @pytest.fixture

@@ -187,7 +187,11 @@ WAGTAIL_PASSWORD_MANAGEMENT_ENABLED = False
 WAGTAIL_PASSWORD_RESET_ENABLED = False
 WAGTAILUSERS_PASSWORD_ENABLED = False
 WAGTAIL_EMAIL_MANAGEMENT_ENABLED = False
-WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+# Wagtail's database backend with Chinese segmentation (qinglian.search): title weighting on
+# SQLite FTS5, the "simple" text-search configuration on PostgreSQL.
+WAGTAILSEARCH_BACKENDS = {
+    "default": {"BACKEND": "qinglian.search_backend", "SEARCH_CONFIG": "simple"}
+}
 WAGTAILDOCS_SERVE_METHOD = "serve_view"
 # Intranet, no internet: never fetch avatars from Gravatar.
 WAGTAIL_GRAVATAR_PROVIDER_URL = None
@@ -224,6 +228,10 @@ CELERY_BEAT_SCHEDULE = {
     "people-expire-stale-imports": {
         "task": "people.tasks.import_expire_stale",
         "schedule": crontab(minute=17, hour="*/6"),
+    },
+    "cases-requeue-stuck-compilations": {
+        "task": "cases.tasks.compilation_requeue_stuck",
+        "schedule": crontab(minute="*/5"),
     },
 }
 

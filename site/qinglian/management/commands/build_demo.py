@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from wagtail.models import Site
 
+from cases.demo import demo_cases_build
 from people.factories import unit_create
 from people.models import OrgUnit, RankLevel, Role, User
 from people.services import role_grant
@@ -149,11 +150,16 @@ class Command(BaseCommand):
             created = self._people(units, ranks)
             logins = self._logins(units, ranks)
             self._site_settings()
+            cases = demo_cases_build()
         self.stdout.write(
             self.style.SUCCESS(
                 _("Demo ready: %(units)d units, %(people)d people (%(new)d new).")
                 % {"units": OrgUnit.objects.count(), "people": User.objects.count(), "new": created}
             )
+        )
+        self.stdout.write(
+            _("Case library: %(live)d live cases (%(new)d new).")
+            % {"live": cases["live"], "new": cases["created"]}
         )
         self._print_logins(logins)
 

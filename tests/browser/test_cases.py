@@ -142,6 +142,18 @@ def test_trainer_writes_another_approves_cadre_finds_and_reads(
     expect(page.get_by_role("main")).to_contain_text("违规收受礼品礼金")
     assert_accessible(page)
 
+    # ... and by a Chinese search: 购物卡 appears only in the summary, segmented on both sides.
+    page.goto(f"{server}/search/")
+    assert_accessible(page)
+    page.locator("main input[name=q]").fill("购物卡 预算")
+    with page.expect_navigation():
+        page.locator("main input[name=q]").press("Enter")
+    assert_accessible(page)
+    expect(page.locator("main mark").first).to_be_visible()
+    page.get_by_role("link", name=TITLE).first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(TITLE)
+    assert_accessible(page)
+
     # The relevant-to-my-post tab lists it too.
     page.goto(f"{server}/cases/?view=relevant")
     assert_accessible(page)

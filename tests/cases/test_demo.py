@@ -85,3 +85,17 @@ def test_demo_case_pages_render(client):
         response = client.get(case.url)
         assert response.status_code == 200
         assert case.title in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_build_demo_orders_one_compilation_and_reuses_it(django_capture_on_commit_callbacks):
+    from cases.models import CaseCompilation
+
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("build_demo", stdout=StringIO())
+    with django_capture_on_commit_callbacks(execute=True) as second_run:
+        call_command("build_demo", stdout=StringIO())
+    assert second_run == []  # the identical selection is reused: nothing re-rendered
+    compilation = CaseCompilation.objects.get()
+    assert compilation.status == CaseCompilation.Status.DONE
+    assert compilation.page_count > 6 and len(compilation.sha256) == 64

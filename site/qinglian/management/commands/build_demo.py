@@ -151,6 +151,7 @@ class Command(BaseCommand):
             logins = self._logins(units, ranks)
             self._site_settings()
             cases = demo_cases_build()
+            compilation = self._compilation()
         self.stdout.write(
             self.style.SUCCESS(
                 _("Demo ready: %(units)d units, %(people)d people (%(new)d new).")
@@ -161,7 +162,26 @@ class Command(BaseCommand):
             _("Case library: %(live)d live cases (%(new)d new).")
             % {"live": cases["live"], "new": cases["created"]}
         )
+        if compilation is not None:
+            compilation.refresh_from_db()
+            self.stdout.write(
+                _("Compilation: %(title)s (%(status)s).")
+                % {"title": compilation.title, "status": compilation.get_status_display()}
+            )
         self._print_logins(logins)
+
+    @staticmethod
+    def _compilation() -> Any:
+        """One 警示教育读本 of the demo cases, newest first. Ordering the same selection
+        again reuses it, so a second run adds nothing."""
+        from cases.models import CasePage
+        from cases.services import compilation_order
+
+        cases = list(CasePage.objects.live().order_by("-decision_date", "pk")[:6])
+        trainer = User.objects.filter(email=f"trainer@{DOMAIN}").first()
+        if not cases or trainer is None:
+            return None
+        return compilation_order(by=trainer, title="警示教育读本（示范）", cases=cases)
 
     def _units(self) -> dict[str, OrgUnit]:
         units: dict[str, OrgUnit] = {}

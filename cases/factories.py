@@ -71,6 +71,7 @@ class CaseIndexPageFactory(wagtail_factories.PageFactory):
 class CasePageFactory(wagtail_factories.PageFactory):
     class Meta:
         model = CasePage
+        skip_postgeneration_save = True  # the hooks below save when they change something
 
     title = factory.Sequence(lambda n: f"某局干部违纪案例{n}")
     slug = factory.Sequence(lambda n: f"case-{n}")

@@ -181,7 +181,20 @@ class AdministrativeSanction(models.TextChoices):
     EXPULSION = "expulsion", _("Expulsion from public office (开除)")
 
 
-class CaseIndexPage(Page):
+class PeerReviewedPage(Page):
+    """Pages of the case library publish through the 案例审核 peer review
+    (see ``cases.workflows``)."""
+
+    class Meta:
+        abstract = True
+
+    def permissions_for_user(self, user: Any) -> Any:
+        from .workflows import CasePermissionTester
+
+        return CasePermissionTester(user, self)
+
+
+class CaseIndexPage(PeerReviewedPage):
     """The case library: lists, filters and sorts its case pages."""
 
     intro = models.CharField(_("introduction"), max_length=255, blank=True)
@@ -201,13 +214,8 @@ class CaseIndexPage(Page):
         context.update(case_index_context(request=request))
         return context
 
-    def permissions_for_user(self, user: Any) -> Any:
-        from .workflows import CasePermissionTester
 
-        return CasePermissionTester(user, self)
-
-
-class CasePage(Page):
+class CasePage(PeerReviewedPage):
     """A warning-education case as structured data."""
 
     summary = models.TextField(_("summary"), max_length=600)
@@ -347,11 +355,6 @@ class CasePage(Page):
         context = super().get_context(request, *args, **kwargs)
         context.update(case_page_context(page=self))
         return context
-
-    def permissions_for_user(self, user: Any) -> Any:
-        from .workflows import CasePermissionTester
-
-        return CasePermissionTester(user, self)
 
     @property
     def discussion_question_list(self) -> list[str]:

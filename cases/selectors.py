@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import (
     BooleanField,
     Case,
@@ -22,10 +23,13 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.functions import Cast
+from django.http import HttpRequest
+from wagtail.models import Page, PageViewRestriction, ReferenceIndex
 
 from people.models import RankLevel, Sector, User
 
-from .models import CasePage, DisciplineCategory, Region
+from .models import Article, CasePage, DisciplineCategory, Region
 
 SORTS: tuple[str, ...] = ("newest", "oldest", "amount", "title")
 DEFAULT_SORT = "newest"
@@ -190,3 +194,103 @@ def case_filter_options() -> CaseFilterOptions:
         years=[d.year for d in live.dates("decision_date", "year", order="DESC")],
         regions=list(Region.objects.all()),
     )
+
+
+# --- Regulations and articles: the outline and "cited by" -------------------------------
+
+
+@dataclass
+class Section:
+    title: str
+    anchor: str
+    level: int  # heading level (h2–h4): no level is skipped when a text has no 编
+    articles: list[Article] = field(default_factory=list)
+
+
+@dataclass
+class Chapter:
+    title: str
+    anchor: str
+    level: int
+    sections: list[Section] = field(default_factory=list)
+
+    @property
+    def first(self) -> Article:
+        return self.sections[0].articles[0]
+
+    @property
+    def last(self) -> Article:
+        return self.sections[-1].articles[-1]
+
+
+@dataclass
+class Part:
+    title: str
+    anchor: str
+    level: int = 2
+    chapters: list[Chapter] = field(default_factory=list)
+
+    @property
+    def titled_chapters(self) -> list[Chapter]:
+        return [c for c in self.chapters if c.title]
+
+
+def regulation_outline(*, articles: list[Article]) -> list[Part]:
+    """Articles (in number order) grouped into parts → chapters → sections. A text
+    without 编, 章 or 节 gets one untitled group at that level."""
+    parts: list[Part] = []
+    for article in articles:
+        if not parts or parts[-1].title != article.part:
+            parts.append(Part(article.part, f"part-{len(parts) + 1}"))
+        part = parts[-1]
+        if not part.chapters or part.chapters[-1].title != article.chapter:
+            level = part.level + 1 if part.title else part.level
+            anchor = f"{part.anchor}-chapter-{len(part.chapters) + 1}"
+            part.chapters.append(Chapter(article.chapter, anchor, level))
+        chapter = part.chapters[-1]
+        if not chapter.sections or chapter.sections[-1].title != article.section:
+            level = chapter.level + 1 if chapter.title else chapter.level
+            anchor = f"{chapter.anchor}-section-{len(chapter.sections) + 1}"
+            chapter.sections.append(Section(article.section, anchor, level))
+        chapter.sections[-1].articles.append(article)
+    return parts
+
+
+def _viewer_may_see(
+    page: Page, restrictions: list[PageViewRestriction], request: HttpRequest
+) -> bool:
+    return all(r.accept_request(request) for r in restrictions if page.path.startswith(r.page.path))
+
+
+def article_cited_by(*, article: Article, request: HttpRequest) -> list[Page]:
+    """Live pages that cite ``article`` and that the viewer may see: case pages through
+    ``articles_breached``, and any page (cases, and later lessons or quiz pages) whose
+    fields or StreamField blocks reference it in Wagtail's reference index. Specific
+    pages, cases first, then by title. A fixed number of queries, however many cite it."""
+    page_type = ContentType.objects.get_for_model(Page)
+    referencing = ReferenceIndex.get_references_to(article).filter(base_content_type=page_type)
+    through = CasePage.articles_breached.through.objects.filter(article=article)
+    pages = list(
+        Page.objects.live()
+        .filter(
+            # object_id is text: cast it so PostgreSQL compares integers.
+            Q(
+                pk__in=referencing.annotate(page_id=Cast("object_id", IntegerField())).values(
+                    "page_id"
+                )
+            )
+            | Q(pk__in=through.values("casepage_id"))
+        )
+        .specific()
+    )
+    if not pages:
+        return []
+    prefixes = {
+        p.path[:i] for p in pages for i in range(Page.steplen, len(p.path) + 1, Page.steplen)
+    }
+    restrictions = list(
+        PageViewRestriction.objects.filter(page__path__in=prefixes).select_related("page")
+    )
+    visible = [p for p in pages if _viewer_may_see(p, restrictions, request)]
+    visible.sort(key=lambda p: (not isinstance(p, CasePage), p.title, p.pk))
+    return visible

@@ -693,3 +693,30 @@ def test_the_render_runs_through_celery(org, celery_mode, client):
         },
     )
     assert CaseCompilation.objects.count() == 1
+
+
+def test_compilation_list_and_detail_query_counts_are_pinned(
+    org, client, django_assert_max_num_queries
+):
+    def add(n: int) -> CaseCompilation:
+        return CaseCompilation.objects.create(
+            title=f"读本{n}",
+            selection_key=f"{n:064d}",
+            created_by=org.trainer,
+            status=CaseCompilation.Status.DONE,
+            progress=100,
+        )
+
+    first = add(1)
+    client.force_login(org.trainer)
+    list_url = url("compilations:list")
+    client.get(list_url)
+    with django_assert_max_num_queries(12):
+        assert client.get(list_url).status_code == 200
+    for n in range(2, 12):
+        add(n)
+    with django_assert_max_num_queries(12):
+        response = client.get(list_url)
+    assert "读本11" in response.content.decode()
+    with django_assert_max_num_queries(12):
+        assert client.get(url("compilations:detail", first.pk)).status_code == 200

@@ -98,6 +98,7 @@ def ensure_reference_data() -> None:
 
     from cases.models import DisciplineCategory
     from cases.workflows import case_workflow_ensure
+    from courses.models import StudyRequirement
     from people.models import RankLevel
     from people.services import role_groups_ensure
     from qinglian.models import HomePage
@@ -137,6 +138,9 @@ def ensure_reference_data() -> None:
             DisciplineCategory.objects.get_or_create(
                 code=sub_code, defaults={"name": sub_name, "order": i, "parent": parent}
             )
+    StudyRequirement.objects.get_or_create(
+        rank_level=None, defaults={"total_hours": 50, "integrity_hours": 12}
+    )
     role_groups_ensure()
     case_workflow_ensure()
 

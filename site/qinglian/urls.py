@@ -41,6 +41,11 @@ urlpatterns += i18n_patterns(
     path("regulations/", include("cases.urls")),
     path("cases/compilations/", include("cases.urls_compilation")),
     path("search/", search, name="search"),
+    path("me/", include("courses.urls_me")),
+    path("study/", include("courses.urls")),
+    path("assignments/", include("courses.urls_assignments")),
+    path("notifications/", include("notifications.urls")),
+    path("quizzes/", include("quizzes.urls")),
     # Wagtail's private-page login would be a second login form: send it to allauth too.
     path("_util/login/", AdminLoginRedirect.as_view(), name="wagtailcore_login"),
     path("", include(wagtail_urls)),

@@ -21,6 +21,10 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 INSTALLED_APPS = [
     "qinglian",
     "cases",
+    "quizzes",
+    "courses",
+    "notifications",
+    "wagtailmedia",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
@@ -198,6 +202,11 @@ WAGTAIL_GRAVATAR_PROVIDER_URL = None
 WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAIL_ENABLE_WHATS_NEW_BANNER = False
 WAGTAILIMAGES_EXTENSIONS = ["jpg", "jpeg", "png", "webp"]
+# Lesson and talk media (wagtailmedia): only formats every browser plays without plug-ins.
+WAGTAILMEDIA = {
+    "AUDIO_EXTENSIONS": ["mp3", "m4a", "ogg", "wav"],
+    "VIDEO_EXTENSIONS": ["mp4", "webm", "ogv"],
+}
 
 # --- E-mail ---------------------------------------------------------------------------
 EMAIL_BACKEND = env(
@@ -233,6 +242,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cases.tasks.compilation_requeue_stuck",
         "schedule": crontab(minute="*/5"),
     },
+    "quizzes-submit-expired-attempts": {
+        "task": "quizzes.tasks.attempt_submit_expired",
+        "schedule": 60.0,
+    },
+    "courses-send-due-reminders": {
+        "task": "courses.tasks.reminders_send",
+        "schedule": crontab(minute=0, hour=8),
+    },
+    "courses-send-overdue-digest": {
+        "task": "courses.tasks.overdue_digest_send",
+        "schedule": crontab(minute=30, hour=8),
+    },
 }
 
 # --- Security -------------------------------------------------------------------------
@@ -251,3 +272,15 @@ LOGGING = {
 
 QINGLIAN_IMPORT_PREVIEW_TTL = timedelta(hours=6)
 SITE_NAME = _("Qinglian")
+
+# --- Study and quizzes ----------------------------------------------------------------
+# Video lessons: playback faster than this does not count; a heartbeat may claim at most
+# this much media time per second of wall-clock time since the previous one (plus slack).
+QINGLIAN_MAX_PLAYBACK_RATE = env.float("QINGLIAN_MAX_PLAYBACK_RATE", default=1.5)
+QINGLIAN_HEARTBEAT_SLACK_SECONDS = env.int("QINGLIAN_HEARTBEAT_SLACK_SECONDS", default=2)
+# Share of a video that must actually be watched for the lesson to complete.
+QINGLIAN_VIDEO_COMPLETE_SHARE = env.float("QINGLIAN_VIDEO_COMPLETE_SHARE", default=0.95)
+# Quiz answers arriving up to this long after the deadline are still graded.
+QINGLIAN_QUIZ_GRACE_SECONDS = env.int("QINGLIAN_QUIZ_GRACE_SECONDS", default=30)
+# Reminders are sent this many days before a due date (and once when overdue).
+QINGLIAN_REMINDER_DAYS = [7, 3, 1]

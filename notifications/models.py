@@ -1,0 +1,48 @@
+"""In-app notifications, each also sent by e-mail once.
+
+``key`` makes every notification idempotent: the reminder for enrolment 12, seven days
+before its due date, is ``course-due:12:7``; a second run of the schedule or a retried task
+finds the row and sends nothing more.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Notification(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("person"),
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    key = models.CharField(
+        _("key"), max_length=120, help_text=_("Unique per person: what makes sending idempotent.")
+    )
+    kind = models.CharField(_("kind"), max_length=40)
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("text"), blank=True)
+    url = models.CharField(_("link"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering: ClassVar[list[str]] = ["-created_at", "-id"]
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(fields=["user", "key"], name="notifications_unique_key"),
+        ]
+        indexes: ClassVar[list[Any]] = [
+            models.Index(fields=["user", "read_at"], name="notifications_unread"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title

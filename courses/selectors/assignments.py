@@ -1,0 +1,3 @@
+"""assignments reads."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""learning reads."""
+
+from __future__ import annotations

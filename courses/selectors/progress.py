@@ -1,0 +1,3 @@
+"""progress reads."""
+
+from __future__ import annotations

@@ -21,6 +21,7 @@ SOURCES = [
     "courses",
     "cases",
     "quizzes",
+    "notifications",
     "events",
     "talks",
     "certificates",

@@ -99,6 +99,7 @@ def ensure_reference_data() -> None:
     from cases.models import DisciplineCategory
     from cases.workflows import case_workflow_ensure
     from courses.models import StudyRequirement
+    from quizzes.permissions import trainer_quiz_permissions_ensure
     from people.models import RankLevel
     from people.services import role_groups_ensure
     from qinglian.models import HomePage
@@ -143,6 +144,7 @@ def ensure_reference_data() -> None:
     )
     role_groups_ensure()
     case_workflow_ensure()
+    trainer_quiz_permissions_ensure()
 
 
 @pytest.fixture(autouse=True)

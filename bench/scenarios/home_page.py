@@ -15,6 +15,7 @@ from django.urls import path
 from bench.harness import Scenario, count_queries
 
 BARE_PATH = "/__bench__/bare/"
+INSERT_PATH = "/__bench__/insert/"
 URLCONF = __name__
 
 
@@ -22,10 +23,26 @@ def bare_view(request: HttpRequest) -> HttpResponse:
     return HttpResponse("<!DOCTYPE html><title>bare</title><p>ok</p>")
 
 
+def insert_view(request: HttpRequest) -> HttpResponse:
+    """The write baseline: insert one row (a notification of the logged-in person)."""
+    import uuid
+
+    from notifications.models import Notification
+
+    Notification.objects.create(
+        user=request.user, key=f"bench:{uuid.uuid4().hex}", kind="bench", title="bench"
+    )
+    return HttpResponse("<!DOCTYPE html><title>insert</title><p>ok</p>")
+
+
 def _urlpatterns() -> list[Any]:
     from qinglian.urls import urlpatterns as project_urlpatterns
 
-    return [path(BARE_PATH.strip("/") + "/", bare_view, name="bench_bare"), *project_urlpatterns]
+    return [
+        path(BARE_PATH.strip("/") + "/", bare_view, name="bench_bare"),
+        path(INSERT_PATH.strip("/") + "/", insert_view, name="bench_insert"),
+        *project_urlpatterns,
+    ]
 
 
 urlpatterns = _urlpatterns()

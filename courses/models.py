@@ -53,6 +53,13 @@ class CourseIndexPage(Page):
         verbose_name = _("course catalogue")
         verbose_name_plural = _("course catalogues")
 
+    def get_context(self, request: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        from .pages import course_index_context
+
+        context = super().get_context(request, *args, **kwargs)
+        context.update(course_index_context(request=request, page=self))
+        return context
+
 
 class CoursePage(Page):
     """A course. Its children are lessons; its quiz, when set, must be passed to complete."""
@@ -134,6 +141,13 @@ class CoursePage(Page):
     def is_integrity(self) -> bool:
         return self.kind in INTEGRITY_KINDS
 
+    def get_context(self, request: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        from .pages import course_page_context
+
+        context = super().get_context(request, *args, **kwargs)
+        context.update(course_page_context(request=request, page=self))
+        return context
+
 
 class LessonPage(Page):
     """A lesson of a course."""
@@ -162,6 +176,13 @@ class LessonPage(Page):
         verbose_name = _("lesson")
         verbose_name_plural = _("lessons")
 
+    def get_context(self, request: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        from .pages import lesson_page_context
+
+        context = super().get_context(request, *args, **kwargs)
+        context.update(lesson_page_context(request=request, page=self))
+        return context
+
 
 class TalkIndexPage(Page):
     """The honesty-talk (廉政党课) library."""
@@ -175,6 +196,13 @@ class TalkIndexPage(Page):
     class Meta:
         verbose_name = _("honesty-talk library")
         verbose_name_plural = _("honesty-talk libraries")
+
+    def get_context(self, request: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        from .pages import talk_index_context
+
+        context = super().get_context(request, *args, **kwargs)
+        context.update(talk_index_context(request=request, page=self))
+        return context
 
 
 class TalkPage(Page):
@@ -218,6 +246,13 @@ class TalkPage(Page):
     class Meta:
         verbose_name = _("honesty talk")
         verbose_name_plural = _("honesty talks")
+
+    def get_context(self, request: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        from .pages import talk_page_context
+
+        context = super().get_context(request, *args, **kwargs)
+        context.update(talk_page_context(request=request, page=self))
+        return context
 
 
 # --- Per-person records -----------------------------------------------------------------

@@ -1,5 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "courses"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("lessons/<int:lesson_id>/heartbeat/", views.lesson_heartbeat, name="heartbeat"),
+    path("lessons/<int:lesson_id>/studied/", views.lesson_studied, name="studied"),
+]

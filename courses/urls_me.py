@@ -1,5 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views_me
 
 app_name = "me"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views_me.my_learning_view, name="learning"),
+    path("hours/", views_me.my_hours_view, name="hours"),
+]

@@ -44,6 +44,7 @@ from openpyxl.utils import get_column_letter
 
 from .models import ImportJob, OrgUnit, RankLevel, Role, RoleAssignment, User
 from .selectors import person_can_change, unit_can_manage
+from .signals import people_changed
 
 logger = logging.getLogger(__name__)
 
@@ -726,6 +727,8 @@ def plan_apply(
         for p in changed
     ]  # fmt: skip
     RoleAssignment.objects.bulk_create(assignments, batch_size=BATCH_SIZE, ignore_conflicts=True)
+    # Bulk writes send no post_save: tell the apps that follow people (course enrolment).
+    people_changed.send(sender=User, user_ids=[*created_ids, *(p.pk for p in changed)])
 
     if send_invitations and created_ids:
         language = translation.get_language()

@@ -48,6 +48,11 @@ def makemessages() -> None:
     )
 
 
+def _key(entry: polib.POEntry) -> str:
+    """The translation file's key: the msgid, prefixed by ``context|`` when there is one."""
+    return f"{entry.msgctxt}|{entry.msgid}" if entry.msgctxt else entry.msgid
+
+
 def todo(out: Path) -> None:
     makemessages()
     po = polib.pofile(str(ZH))
@@ -60,7 +65,13 @@ def todo(out: Path) -> None:
             entry.msgstr_plural = dict.fromkeys(entry.msgstr_plural, "")
         if not entry.translated():
             items.append(
-                {"msgid": entry.msgid, "plural": entry.msgid_plural, "context": entry.msgctxt}
+                {
+                    "key": _key(entry),
+                    "msgid": entry.msgid,
+                    "plural": entry.msgid_plural,
+                    "context": entry.msgctxt,
+                    "where": [f"{path}:{line}" for path, line in entry.occurrences[:3]],
+                }
             )
     po.save()
     en = polib.pofile(str(EN))
@@ -81,7 +92,7 @@ def apply(source: Path) -> None:
     po = polib.pofile(str(ZH))
     done = missing = 0
     for entry in po:
-        value = translations.get(entry.msgid)
+        value = translations.get(_key(entry))
         if value is None:
             if not entry.translated():
                 missing += 1

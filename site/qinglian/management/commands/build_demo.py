@@ -15,10 +15,12 @@ from django.utils.translation import gettext as _
 from wagtail.models import Site
 
 from cases.demo import demo_cases_build
+from courses.demo import demo_activity_build, demo_courses_build
 from people.factories import unit_create
 from people.models import OrgUnit, RankLevel, Role, User
 from people.services import role_grant
 from qinglian.models import SiteSettings
+from quizzes.demo import demo_quizzes_build
 
 DEMO_PASSWORD = "Qinglian-demo-2026"
 DOMAIN = "demo.qinglian.cn"
@@ -152,6 +154,10 @@ class Command(BaseCommand):
             self._site_settings()
             cases = demo_cases_build()
             compilation = self._compilation()
+            trainer = User.objects.filter(email=f"trainer@{DOMAIN}").first()
+            quizzes = demo_quizzes_build(by=trainer)
+            courses = demo_courses_build(quizzes=quizzes["quizzes"])
+            activity = demo_activity_build(domain=DOMAIN)
         self.stdout.write(
             self.style.SUCCESS(
                 _("Demo ready: %(units)d units, %(people)d people (%(new)d new).")
@@ -168,6 +174,37 @@ class Command(BaseCommand):
                 _("Compilation: %(title)s (%(status)s).")
                 % {"title": compilation.title, "status": compilation.get_status_display()}
             )
+        self.stdout.write(
+            _(
+                "Courses: %(courses)d live courses, %(lessons)d lessons, %(talks)d honesty talks"
+                " (%(new)d courses and talks added)."
+            )
+            % {
+                "courses": courses["courses"],
+                "lessons": courses["lessons"],
+                "talks": courses["talks"],
+                "new": courses["created"],
+            }
+        )
+        self.stdout.write(
+            _("Question bank: %(questions)d questions (%(new)d new), %(quizzes)d quizzes.")
+            % {
+                "questions": quizzes["questions"],
+                "new": quizzes["created"],
+                "quizzes": len(quizzes["quizzes"]),
+            }
+        )
+        self.stdout.write(
+            _(
+                "Study records: %(assignments)d new assignments, %(course)d course-quiz"
+                " attempts, %(contest)d knowledge-contest attempts."
+            )
+            % {
+                "assignments": activity["assignments"],
+                "course": activity["course_attempts"],
+                "contest": activity["contest_attempts"],
+            }
+        )
         self._print_logins(logins)
 
     @staticmethod

@@ -1026,7 +1026,7 @@ def _articles() -> dict[int, Article]:
 
 
 def _name(stem: str) -> str:
-    text = stem.replace("（　　）", "").replace("______", "＿").rstrip("。？")
+    text = stem.replace("（　　）", "（ ）").replace("______", "＿").rstrip("。？")
     return text if len(text) <= 60 else text[:58] + "……"
 
 

@@ -46,7 +46,7 @@ class QuestionFactory(DjangoModelFactory):
     explanation = "<p>依据《中国共产党纪律处分条例》。</p>"
 
     @factory.post_generation
-    def options(obj, create, extracted, **kwargs):  # noqa: N805
+    def options(obj, create, extracted, **kwargs):
         if not create:
             return
         choices = (
@@ -74,7 +74,7 @@ class QuizFactory(DjangoModelFactory):
     slug = factory.Sequence(lambda n: f"quiz-{n}")
 
     @factory.post_generation
-    def section(obj, create, extracted, **kwargs):  # noqa: N805
+    def section(obj, create, extracted, **kwargs):
         if not create or extracted is False:
             return
         QuizSection.objects.create(

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.panels import FieldPanel, ObjectList
-from wagtail.admin.ui.tables import Column, TitleColumn
+from wagtail.admin.ui.tables import BooleanColumn, Column, TitleColumn
 from wagtail.admin.widgets.button import Button, HeaderButton
 from wagtail.admin.widgets.button import MenuItem as ListMenuItem
 from wagtail.snippets.views import snippets as snippet_views
@@ -329,7 +329,14 @@ class QuestionViewSet(SnippetViewSet):
     ordering = ["category__path", "id"]
     copy_view_enabled = False
 
-    list_display = ["name", "qtype", "category", "difficulty", "tags", "is_active"]
+    list_display = [
+        "name",
+        "qtype",
+        "category",
+        "difficulty",
+        "tags",
+        BooleanColumn("is_active", label=gettext_lazy("Active")),
+    ]
     edit_handler = ObjectList(Question.panels, base_form_class=QuestionAdminForm)
 
 
@@ -411,7 +418,12 @@ class QuizViewSet(SnippetViewSet):
     search_fields = ["title", "slug"]
     copy_view_enabled = False
 
-    list_display = ["title", "kind", "opens_at", "is_active"]
+    list_display = [
+        "title",
+        "kind",
+        "opens_at",
+        BooleanColumn("is_active", label=gettext_lazy("Published")),
+    ]
     edit_handler = ObjectList(Quiz.panels, base_form_class=QuizAdminForm)
 
 

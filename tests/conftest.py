@@ -99,10 +99,10 @@ def ensure_reference_data() -> None:
     from cases.models import DisciplineCategory
     from cases.workflows import case_workflow_ensure
     from courses.models import StudyRequirement
-    from quizzes.permissions import trainer_quiz_permissions_ensure
     from people.models import RankLevel
     from people.services import role_groups_ensure
     from qinglian.models import HomePage
+    from quizzes.permissions import trainer_quiz_permissions_ensure
 
     ContentType.objects.clear_cache()  # the flush re-created content types with new ids
     locale = Locale.objects.first() or Locale.objects.create(language_code=settings.LANGUAGE_CODE)

@@ -112,7 +112,7 @@ def apply(source: Path) -> None:
 if __name__ == "__main__":
     command = sys.argv[1] if len(sys.argv) > 1 else "todo"
     if command == "todo":
-        todo(Path(sys.argv[2]) if len(sys.argv) > 2 else Path("/tmp/i18n_todo.json"))
+        todo(Path(sys.argv[2]) if len(sys.argv) > 2 else ROOT / "i18n_todo.json")
     elif command == "apply":
         apply(Path(sys.argv[2]))
     else:

@@ -40,7 +40,10 @@ def _lesson_body(articles: list[Any], cases: list[Any], blocks: int) -> list[tup
             body.append(("case", {"case": cases[i % len(cases)], "note": "以案为鉴"}))
         else:
             body.append(
-                ("key_points", {"heading": "学习要点", "points": ["收受礼金", "违规吃喝", "主动报告"]})
+                (
+                    "key_points",
+                    {"heading": "学习要点", "points": ["收受礼金", "违规吃喝", "主动报告"]},
+                )
             )
     return body
 

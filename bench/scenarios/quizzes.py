@@ -126,9 +126,7 @@ def _run_threads(clients: list[Any], request: Any) -> list[str]:
         finally:
             connections.close_all()
 
-    threads = [
-        threading.Thread(target=work, args=(clients[i::THREADS],)) for i in range(THREADS)
-    ]
+    threads = [threading.Thread(target=work, args=(clients[i::THREADS],)) for i in range(THREADS)]
     for thread in threads:
         thread.start()
     for thread in threads:

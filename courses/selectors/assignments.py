@@ -47,7 +47,14 @@ from people.selectors import (
     unit_can_manage,
 )
 
-from ..models import Assignment, CoursePage, Enrolment, LessonPage, LessonProgress
+from ..models import (
+    Assignment,
+    CompletionRule,
+    CoursePage,
+    Enrolment,
+    LessonPage,
+    LessonProgress,
+)
 
 ASSIGNMENT_READ_ROLES = (Role.UNIT_ADMIN, Role.DISCIPLINE_OFFICER)
 
@@ -200,10 +207,12 @@ def assignment_list_with_counts(*, viewer: User) -> QuerySet[Assignment]:
 
 
 def course_lesson_ids(*, course: CoursePage) -> list[int]:
-    """The live lessons of ``course`` (its children), in tree order."""
-    return list(
-        LessonPage.objects.live().child_of(course).order_by("path").values_list("pk", flat=True)
-    )
+    """The live lessons of ``course`` that count toward its completion rule (all lessons,
+    or the required ones), in tree order: the "lessons done n/m" of the progress pages."""
+    lessons = LessonPage.objects.live().child_of(course)
+    if course.completion_rule != CompletionRule.ALL_LESSONS:
+        lessons = lessons.filter(is_required=True)
+    return list(lessons.order_by("path").values_list("pk", flat=True))
 
 
 def assignment_enrolments(

@@ -29,7 +29,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -298,7 +298,16 @@ def assignment_enrol_audience(*, assignment: Assignment) -> int:
         ]
         Enrolment.objects.bulk_create(new, batch_size=BATCH_SIZE, ignore_conflicts=True)
         _enrolments_upgrade(assignment=assignment)
+    _notify(Enrolment.objects.filter(assignment=assignment))
     return len(new)
+
+
+def _notify(enrolments: QuerySet[Enrolment]) -> None:
+    """Tell people of the courses just assigned to them (once per enrolment: the
+    notification key is the enrolment's, so a re-run sends nothing)."""
+    from .reminders import notify_enrolled
+
+    notify_enrolled(enrolments=enrolments.filter(completed_at__isnull=True).only("pk"))
 
 
 def person_enrol_matching(*, person: User) -> int:
@@ -338,6 +347,7 @@ def person_enrol_matching(*, person: User) -> int:
         Enrolment.objects.bulk_create(new, ignore_conflicts=True)
         for assignment in matching:
             _enrolments_upgrade(assignment=assignment, user_ids=[person.pk])
+    _notify(Enrolment.objects.filter(user=person, assignment__in=matching))
     return len(new)
 
 

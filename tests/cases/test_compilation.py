@@ -653,7 +653,7 @@ def test_the_person_who_ordered_it_may_download_it(
 
 
 @pytest.mark.integration
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_the_render_runs_through_celery(org, celery_mode, client):
     booklet = build_cases(with_categories=False)
     client.force_login(org.trainer)

@@ -143,11 +143,11 @@ def test_my_learning_orders_assigned_courses_overdue_first(client, org, learning
 
 def test_my_learning_shows_hours_against_the_requirement(client, org, learning) -> None:
     client.force_login(org.finance_learner)
-    html = text_of(client.get(ME))
+    html = text_of(client.get("/en" + ME))  # the wording below is English
     summary = section(html, "hours-heading")
     assert "2.5 of 50.0 hours" in summary or "2.5 of 50 hours" in summary
     assert "2.5 of 12.0 hours" in summary or "2.5 of 12 hours" in summary
-    assert 'href="/me/hours/"' in summary
+    assert 'href="/en/me/hours/"' in summary
     assert summary.count("<progress") == 2
 
 
@@ -240,9 +240,9 @@ def test_hours_page_per_year_with_year_selector(client, org, django_assert_max_n
         integrity=True,
     )
     client.force_login(learner)
-    client.get(HOURS)  # warm the caches (navigation URLs, site settings)
+    client.get("/en" + HOURS)  # warm the caches (navigation URLs, site settings)
     with django_assert_max_num_queries(13):
-        response = client.get(HOURS)
+        response = client.get("/en" + HOURS)  # the wording below is English
     html = text_of(response)
     assert "本年度警示教育大会" in html and "本年度读书班" in html
     assert "去年的专题党课" not in html and "别人的学时" not in html
@@ -250,7 +250,7 @@ def test_hours_page_per_year_with_year_selector(client, org, django_assert_max_n
     assert f'<option value="{this_year - 1}">' in html
     assert f'<option value="{this_year}" selected>' in html
 
-    html = text_of(client.get(HOURS, {"year": this_year - 1}))
+    html = text_of(client.get("/en" + HOURS, {"year": this_year - 1}))
     assert "去年的专题党课" in html and "本年度警示教育大会" not in html
     assert "6.0 of 50" in html
 

@@ -150,7 +150,7 @@ def setup_lesson() -> dict[str, Any]:
     world = _world()
     client = _client(world["learner"])
     url = world["lesson"].url
-    for u in (url, BARE_PATH):
+    for u in (url, world["doubled"].url, BARE_PATH):  # warm every page the counters read
         _check(client.get(u), u)
     return {"client": client, "url": url, "doubled": world["doubled"].url}
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -32,6 +32,25 @@ class HomePage(Page):
     class Meta:
         verbose_name = _("home page")
         verbose_name_plural = _("home pages")
+
+    def route(self, request: Any, path_components: list[str]) -> Any:
+        """Find a page two or more levels down (a case, a lesson) by its URL path in one
+        query, instead of Wagtail's query per path segment plus one per ``specific``.
+
+        The page found answers for itself through its own ``route`` (so its own rules,
+        e.g. "live only", still hold); when no page has that URL path (a routable page's
+        sub-path, a typo) Wagtail's segment-by-segment routing takes over unchanged."""
+        if len(path_components) >= 2:
+            url_path = f"{self.url_path}{'/'.join(path_components)}/"
+            page = (
+                Page.objects.filter(url_path=url_path, path__startswith=self.path)
+                .only("id", "content_type_id")
+                .first()
+            )
+            if page is not None and page.specific_class is not None:
+                specific = page.specific_class.objects.get(pk=page.pk)
+                return specific.route(request, [])
+        return super().route(request, path_components)
 
 
 @register_setting(icon="site")

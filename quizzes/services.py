@@ -499,6 +499,26 @@ def _grade(attempt: Attempt, slots: list[AttemptSlot]) -> None:
     attempt.passed = attempt.percent >= attempt.quiz.pass_percent
 
 
+def _slots_write(*, changed: list[AttemptSlot], slots: list[AttemptSlot], late: bool) -> None:
+    """Write the graded slots cheaply. Django's ``bulk_update`` compiles a CASE per field
+    and row, which took two thirds of a submit's CPU; a plain UPDATE per answer just
+    posted (at most one page) and one UPDATE per distinct mark for the other slots
+    (usually "full marks" and "no marks") cost far less, in the same transaction."""
+    for slot in changed:
+        if late:
+            values = {"late_response": slot.late_response, "late_at": slot.late_at}
+        else:
+            values = {"response": slot.response, "answered_at": slot.answered_at}
+        AttemptSlot.objects.filter(pk=slot.pk).update(mark=slot.mark, **values)
+    done = {slot.pk for slot in changed}
+    by_mark: dict[Decimal | None, list[int]] = {}
+    for slot in slots:
+        if slot.pk not in done:
+            by_mark.setdefault(slot.mark, []).append(slot.pk)
+    for mark, ids in by_mark.items():
+        AttemptSlot.objects.filter(pk__in=ids).update(mark=mark)
+
+
 def _submit(
     *,
     attempt: Attempt,
@@ -518,9 +538,10 @@ def _submit(
             return False
         slots = list(attempt.slots.select_related("version"))
         late = attempt_is_late(attempt=attempt, now=now)
+        changed: list[AttemptSlot] = []
         if answers is not None or sequence is not None:
             # Raises (and so rolls the claim back) on a tampered key or a stale sequence.
-            _apply_answers(
+            changed = _apply_answers(
                 attempt=attempt,
                 slots=slots,
                 answers=answers or {},
@@ -530,9 +551,7 @@ def _submit(
             )
             _claim_sequence(attempt=attempt, sequence=sequence)
         _grade(attempt, slots)
-        AttemptSlot.objects.bulk_update(
-            slots, ["response", "answered_at", "late_response", "late_at", "mark"]
-        )
+        _slots_write(changed=changed, slots=slots, late=late)
         Attempt.objects.filter(pk=attempt.pk).update(
             score=attempt.score, percent=attempt.percent, passed=attempt.passed
         )

@@ -9,7 +9,6 @@ the viewer's scope is a 404, people outside it never appear); every write throug
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,7 +25,7 @@ from django.views.generic import FormView, ListView, View
 from people.access import RoleRequiredMixin, login_required
 from people.models import Role, User
 from people.selectors import user_has_role
-from qinglian.exports import escape_cell, stream_csv
+from qinglian.exports import stream_csv, xlsx_response
 
 from .forms import AssignmentForm, ProgressFilterForm
 from .models import Assignment, CoursePage, Enrolment
@@ -363,25 +362,12 @@ class AssignmentExportView(AssignmentProgressMixin, View):
         return stream_csv(filename=self.filename(), header=_export_header(), rows=self.rows())
 
     def xlsx(self) -> FileResponse:
-        from openpyxl import Workbook
-
-        workbook = Workbook(write_only=True)
-        sheet = workbook.create_sheet(title=_("Progress")[:31])
-        sheet.append([escape_cell(h) for h in _export_header()])
-        for row in self.rows():
-            sheet.append([escape_cell(v) for v in row])
-        # Write-only mode keeps memory flat; the file is spooled to disk past 8 MB.
-        buffer = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
-        workbook.save(buffer)
-        buffer.seek(0)
-        response = FileResponse(
-            buffer,
-            as_attachment=True,
+        return xlsx_response(
             filename=self.filename(),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            title=str(_("Progress")),
+            header=_export_header(),
+            rows=self.rows(),
         )
-        response["Cache-Control"] = "no-store"
-        return response
 
 
 # --- Self-enrolment ------------------------------------------------------------------

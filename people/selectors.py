@@ -40,15 +40,22 @@ def role_unit_paths(*, user: User, roles: Iterable[str]) -> list[str]:
     """Materialised paths of the units on which ``user`` holds any of ``roles``, with paths
     already covered by a shorter one dropped (a subtree inside a subtree adds nothing)."""
     by_role = _role_paths(user)
-    paths = sorted({p for role in roles for p in by_role.get(str(role), [])})
+    return unit_paths_reduce({p for role in roles for p in by_role.get(str(role), [])})
+
+
+def unit_paths_reduce(paths: Iterable[str]) -> list[str]:
+    """``paths`` sorted, without those inside another one (a subtree inside a subtree adds
+    nothing to a scope)."""
     reduced: list[str] = []
-    for path in paths:
+    for path in sorted(set(paths)):
         if not any(path.startswith(p) for p in reduced):
             reduced.append(path)
     return reduced
 
 
-def _path_q(paths: Iterable[str], field: str) -> Q:
+def unit_paths_q(paths: Iterable[str], field: str) -> Q:
+    """Rows whose ``field`` (a path to ``OrgUnit.path``) lies in one of the subtrees at
+    ``paths``; no path matches nothing."""
     q = Q(pk__in=[])
     for path in paths:
         q |= Q(**{f"{field}__startswith": path})
@@ -82,7 +89,7 @@ def unit_list_in_scope(
         return OrgUnit.objects.none()
     if u.is_superuser:
         return OrgUnit.objects.all()
-    return OrgUnit.objects.filter(_path_q(role_unit_paths(user=u, roles=roles), "path"))
+    return OrgUnit.objects.filter(unit_paths_q(role_unit_paths(user=u, roles=roles), "path"))
 
 
 def person_list_visible(
@@ -99,7 +106,7 @@ def person_list_visible(
     qs = User.objects.select_related("unit", "rank_level")
     if u.is_superuser:
         return qs
-    return qs.filter(_path_q(role_unit_paths(user=u, roles=roles), "unit__path"))
+    return qs.filter(unit_paths_q(role_unit_paths(user=u, roles=roles), "unit__path"))
 
 
 def person_list_changeable(*, viewer: object) -> QuerySet[User]:

@@ -45,6 +45,7 @@ from people.selectors import (
     PEOPLE_WRITE_ROLES,
     role_unit_paths,
     unit_can_manage,
+    unit_paths_q,
 )
 
 from ..models import (
@@ -72,13 +73,6 @@ class ProgressStatus:
 # --- Scope ---------------------------------------------------------------------------
 
 
-def _paths_q(paths: Iterable[str], field: str) -> Q:
-    q = Q(pk__in=[])
-    for path in paths:
-        q |= Q(**{f"{field}__startswith": path})
-    return q
-
-
 def _ancestor_paths(path: str) -> list[str]:
     """``path`` and the paths of all its ancestors (treebeard paths have a fixed step)."""
     step = OrgUnit.steplen
@@ -97,7 +91,7 @@ def _people_scope_q(viewer: User, field: str) -> Q:
     paths = _viewer_paths(viewer)
     if paths is None:
         return Q()
-    return _paths_q(paths, field)
+    return unit_paths_q(paths, field)
 
 
 def assignment_list_visible(*, viewer: User) -> QuerySet[Assignment]:
@@ -111,7 +105,7 @@ def assignment_list_visible(*, viewer: User) -> QuerySet[Assignment]:
     if not paths:
         return qs.none()
     ancestors = sorted({a for p in paths for a in _ancestor_paths(p)})
-    return qs.filter(_paths_q(paths, "unit__path") | Q(unit__path__in=ancestors))
+    return qs.filter(unit_paths_q(paths, "unit__path") | Q(unit__path__in=ancestors))
 
 
 def assignment_can_manage(*, viewer: User, assignment: Assignment) -> bool:
@@ -124,7 +118,7 @@ def assignment_list_manageable(*, viewer: User) -> QuerySet[Assignment]:
     paths = _viewer_paths(viewer, PEOPLE_WRITE_ROLES)
     if paths is None:
         return qs
-    return qs.filter(_paths_q(paths, "unit__path"))
+    return qs.filter(unit_paths_q(paths, "unit__path"))
 
 
 # --- Audience ------------------------------------------------------------------------
@@ -308,5 +302,5 @@ def assignment_filter_units(*, viewer: User, assignment: Assignment) -> QuerySet
     qs = OrgUnit.objects.filter(path__startswith=assignment.unit.path)
     paths = _viewer_paths(viewer)
     if paths is not None:
-        qs = qs.filter(_paths_q(paths, "path"))
+        qs = qs.filter(unit_paths_q(paths, "path"))
     return qs.order_by("path")

@@ -196,20 +196,14 @@ def _overdue_rows(today: datetime.date) -> list[_OverdueRow]:
 def _admin_paths() -> dict[int, list[str]]:
     """{unit admin's id: [unit paths, with those inside another dropped]}."""
     from people.models import Role, RoleAssignment
+    from people.selectors import unit_paths_reduce
 
     by_admin: dict[int, set[str]] = defaultdict(set)
     for user_id, path in RoleAssignment.objects.filter(
         role=Role.UNIT_ADMIN, unit__is_active=True, user__is_active=True
     ).values_list("user_id", "unit__path"):
         by_admin[user_id].add(path)
-    reduced: dict[int, list[str]] = {}
-    for user_id, paths in by_admin.items():
-        keep: list[str] = []
-        for path in sorted(paths):
-            if not any(path.startswith(p) for p in keep):
-                keep.append(path)
-        reduced[user_id] = keep
-    return reduced
+    return {user_id: unit_paths_reduce(paths) for user_id, paths in by_admin.items()}
 
 
 def _in_scope(rows: list[_OverdueRow], keys: list[str], paths: list[str]) -> list[_OverdueRow]:

@@ -125,6 +125,12 @@ def format_violations(url: str, violations: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def no_sideways_scroll(page: Page) -> None:
+    """The page fits the phone viewport: nothing scrolls sideways."""
+    width = page.evaluate("document.scrollingElement.scrollWidth")
+    assert width <= PHONE["width"], f"{page.url} scrolls sideways: {width} px"
+
+
 def assert_accessible(page: Page) -> None:
     """Fail, listing every violation, unless axe-core finds 0 WCAG 2.0/2.1 A/AA problems."""
     url = urldefrag(page.url).url

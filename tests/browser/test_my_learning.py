@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from .conftest import PHONE, assert_accessible
+from .conftest import PHONE, assert_accessible, no_sideways_scroll
 
 pytestmark = pytest.mark.browser
 
@@ -59,11 +59,6 @@ def cadre_with_courses(org: Any) -> Any:
         url="/me/",
     )
     return tree
-
-
-def no_sideways_scroll(page: Page) -> None:
-    width = page.evaluate("document.scrollingElement.scrollWidth")
-    assert width <= PHONE["width"], f"{page.url} scrolls sideways: {width} px"
 
 
 def test_cadre_sees_courses_and_hours_on_a_phone(

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from .conftest import PHONE, assert_accessible
+from .conftest import PHONE, assert_accessible, no_sideways_scroll
 
 pytestmark = pytest.mark.browser
 
@@ -40,11 +40,6 @@ def shot(page: Page, name: str) -> None:
     folder = os.environ.get("QINGLIAN_QUIZ_SHOTS")
     if folder:
         page.screenshot(path=f"{folder}/quiz-{name}.png", full_page=True)
-
-
-def no_sideways_scroll(page: Page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], f"page is {width}px wide at 360px"
 
 
 def test_cadre_takes_a_timed_quiz_on_a_phone(

@@ -13,7 +13,7 @@ import pytest
 from django.utils import translation
 from playwright.sync_api import Page, expect
 
-from .conftest import PHONE, assert_accessible
+from .conftest import PHONE, assert_accessible, no_sideways_scroll
 
 pytestmark = pytest.mark.browser
 
@@ -45,11 +45,6 @@ def assigned_course(org: Any) -> Any:
         due_date=timezone.localdate() + datetime.timedelta(days=10),
     )
     return course
-
-
-def no_sideways_scroll(page: Page) -> None:
-    width = page.evaluate("document.scrollingElement.scrollWidth")
-    assert width <= PHONE["width"], f"{page.url} scrolls sideways: {width} px"
 
 
 def test_cadre_studies_a_course_to_completion_on_a_phone(

@@ -197,9 +197,10 @@ class Role(models.TextChoices):
     TRAINER = "trainer", _("Trainer")
     UNIT_ADMIN = "unit_admin", _("Unit admin")
     DISCIPLINE_OFFICER = "discipline_officer", _("Discipline officer")
+    AUDITOR = "auditor", _("Auditor")
 
 
-STAFF_ROLES = frozenset({Role.TRAINER, Role.UNIT_ADMIN, Role.DISCIPLINE_OFFICER})
+STAFF_ROLES = frozenset({Role.TRAINER, Role.UNIT_ADMIN, Role.DISCIPLINE_OFFICER, Role.AUDITOR})
 
 
 class RoleAssignment(models.Model):
@@ -231,7 +232,7 @@ class RoleAssignment(models.Model):
             ),
             models.CheckConstraint(
                 condition=models.Q(
-                    role__in=["learner", "trainer", "unit_admin", "discipline_officer"]
+                    role__in=["learner", "trainer", "unit_admin", "discipline_officer", "auditor"]
                 ),
                 name="people_roleassignment_role_valid",
             ),

@@ -24,6 +24,9 @@ INSTALLED_APPS = [
     "quizzes",
     "courses",
     "notifications",
+    "events",
+    "talks",
+    "audit",
     "wagtailmedia",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
@@ -292,3 +295,17 @@ QINGLIAN_VIDEO_COMPLETE_SHARE = env.float("QINGLIAN_VIDEO_COMPLETE_SHARE", defau
 QINGLIAN_QUIZ_GRACE_SECONDS = env.int("QINGLIAN_QUIZ_GRACE_SECONDS", default=30)
 # Reminders are sent this many days before a due date (and once when overdue).
 QINGLIAN_REMINDER_DAYS = [7, 3, 1]
+
+# --- Education month and attendance (events) -----------------------------------------
+# The check-in QR code's token changes every this many seconds; the previous token is still
+# accepted for QINGLIAN_CHECKIN_GRACE_STEPS more periods (a scan taken just before a turn).
+QINGLIAN_CHECKIN_ROTATE_SECONDS = env.int("QINGLIAN_CHECKIN_ROTATE_SECONDS", default=15)
+QINGLIAN_CHECKIN_GRACE_STEPS = env.int("QINGLIAN_CHECKIN_GRACE_STEPS", default=1)
+# A scan by someone who then has to log in is kept this long while they do.
+QINGLIAN_CHECKIN_LOGIN_SECONDS = env.int("QINGLIAN_CHECKIN_LOGIN_SECONDS", default=300)
+# Evidence uploads for campaign actions.
+QINGLIAN_EVIDENCE_MAX_BYTES = env.int("QINGLIAN_EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)
+
+# --- Audit log ------------------------------------------------------------------------
+# Audit rows older than this many days are purged (the law asks for at least 180).
+QINGLIAN_AUDIT_RETENTION_DAYS = max(180, env.int("QINGLIAN_AUDIT_RETENTION_DAYS", default=365))

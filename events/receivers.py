@@ -5,3 +5,7 @@ from __future__ import annotations
 
 def connect() -> None:
     """Connect every receiver of the app (each module keeps its own ``connect_receivers``)."""
+    from .services import attendance, completion, leave, registration, reminders
+
+    for module in (attendance, completion, leave, registration, reminders):
+        module.connect_receivers()

@@ -265,6 +265,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "courses.tasks.overdue_digest_send",
         "schedule": crontab(minute=30, hour=8),
     },
+    "events-send-reminders": {
+        "task": "events.tasks.event_reminders_send",
+        "schedule": crontab(minute="*/5"),
+    },
+    "audit-purge-expired": {
+        "task": "audit.tasks.audit_purge",
+        "schedule": crontab(minute=40, hour=3),
+    },
 }
 
 # --- Security -------------------------------------------------------------------------

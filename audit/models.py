@@ -34,15 +34,30 @@ class AuditAction(models.TextChoices):
     PURGE = "purge", _("Retention purge")
 
 
+class AuditLogImmutable(Exception):
+    """An attempt to change or delete an audit row outside the retention purge."""
+
+
+class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
+    def update(self, **kwargs: Any) -> int:
+        raise AuditLogImmutable("audit rows are never updated")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AuditLogImmutable("audit rows are deleted only by audit_purge_expired()")
+
+
 class AuditEntry(models.Model):
-    """One audited action. Never updated or deleted except by the retention purge."""
+    """One audited action. Never updated or deleted except by the retention purge (which
+    uses ``_raw_delete``); on PostgreSQL a trigger refuses UPDATE and DELETE too. The
+    person columns are plain ids without a foreign-key constraint (``DO_NOTHING``):
+    deleting a person must not rewrite hashed rows, and ``actor_label`` keeps who it was."""
 
     id = models.BigAutoField(primary_key=True)
     at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("who"),
-        on_delete=models.SET_NULL,
+        on_delete=models.DO_NOTHING,
         null=True,
         blank=True,
         related_name="+",
@@ -60,7 +75,7 @@ class AuditEntry(models.Model):
     subject = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("whose record"),
-        on_delete=models.SET_NULL,
+        on_delete=models.DO_NOTHING,
         null=True,
         blank=True,
         related_name="+",
@@ -75,6 +90,12 @@ class AuditEntry(models.Model):
     prev_hash = models.CharField(_("previous hash"), max_length=64)
     entry_hash = models.CharField(_("hash"), max_length=64, unique=True)
 
+    objects = AuditEntryQuerySet.as_manager()
+
+    # A per-person record: Wagtail's "used by" index has nothing to learn from it,
+    # and indexing it would cost queries on every save.
+    wagtail_reference_index_ignore = True
+
     class Meta:
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit log")
@@ -88,6 +109,14 @@ class AuditEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.action} {self.object_type}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AuditLogImmutable("audit rows are never updated")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AuditLogImmutable("audit rows are deleted only by audit_purge_expired()")
+
 
 class AuditHead(models.Model):
     """The end of the chain (one row, ``pk=1``), locked by every writer. After a retention
@@ -97,6 +126,10 @@ class AuditHead(models.Model):
     last_hash = models.CharField(_("last hash"), max_length=64, default=GENESIS_HASH)
     anchor_id = models.BigIntegerField(_("first kept entry"), default=0)
     anchor_hash = models.CharField(_("anchor hash"), max_length=64, default=GENESIS_HASH)
+
+    # A per-person record: Wagtail's "used by" index has nothing to learn from it,
+    # and indexing it would cost queries on every save.
+    wagtail_reference_index_ignore = True
 
     class Meta:
         verbose_name = _("audit chain head")

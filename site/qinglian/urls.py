@@ -114,3 +114,5 @@ THIRD_PARTY_ACCESS_RULES: dict[str, str] = {
     "wagtaildocs_authenticate_with_password": "public",
     "wagtailcore_authenticate_with_password": "public",
 }
+
+handler403 = "audit.views.permission_denied"

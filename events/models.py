@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from django.conf import settings
+from django.core.files.storage import Storage, storages
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -70,6 +71,10 @@ class Campaign(models.Model):
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
+    # A per-person record: Wagtail's "used by" index has nothing to learn from it,
+    # and indexing it would cost queries on every save.
+    wagtail_reference_index_ignore = True
+
     class Meta:
         verbose_name = _("campaign")
         verbose_name_plural = _("campaigns")
@@ -120,6 +125,10 @@ class CampaignAction(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
+    # A per-person record: Wagtail's "used by" index has nothing to learn from it,
+    # and indexing it would cost queries on every save.
+    wagtail_reference_index_ignore = True
+
     class Meta:
         verbose_name = _("campaign action")
         verbose_name_plural = _("campaign actions")
@@ -141,7 +150,7 @@ class ActionReport(models.Model):
     """What a unit did for an action: one report per action and unit, with evidence."""
 
     action = models.ForeignKey(
-        CampaignAction, verbose_name=_("action"), on_delete=models.CASCADE, related_name="reports"
+        CampaignAction, verbose_name=_("campaign action"), on_delete=models.CASCADE, related_name="reports"
     )
     unit = models.ForeignKey(
         "people.OrgUnit",
@@ -162,6 +171,10 @@ class ActionReport(models.Model):
     reported_at = models.DateTimeField(_("reported at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
+    # A per-person record: Wagtail's "used by" index has nothing to learn from it,
+    # and indexing it would cost queries on every save.
+    wagtail_reference_index_ignore = True
+
     class Meta:
         verbose_name = _("action report")
         verbose_name_plural = _("action reports")
@@ -172,6 +185,11 @@ class ActionReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} · {self.unit}"
+
+
+def private_storage() -> Storage:
+    """The storage of files served only through a scope-checking view (never /media/)."""
+    return storages["private"]
 
 
 def evidence_upload_to(instance: ActionEvidence, filename: str) -> str:
@@ -192,7 +210,9 @@ class ActionEvidence(models.Model):
     report = models.ForeignKey(
         ActionReport, verbose_name=_("report"), on_delete=models.CASCADE, related_name="evidence"
     )
-    file = models.FileField(_("file"), upload_to=evidence_upload_to, max_length=255)
+    file = models.FileField(
+        _("file"), upload_to=evidence_upload_to, storage=private_storage, max_length=255
+    )
     original_name = models.CharField(_("original file name"), max_length=255)
     content_type = models.CharField(_("content type"), max_length=100)
     size = models.PositiveIntegerField(_("size (bytes)"))
@@ -205,6 +225,10 @@ class ActionEvidence(models.Model):
         related_name="+",
     )
     uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
+
+    # A per-person record: Wagtail's "used by" index has nothing to learn from it,
+    # and indexing it would cost queries on every save.
+    wagtail_reference_index_ignore = True
 
     class Meta:
         verbose_name = _("evidence")
@@ -337,6 +361,10 @@ class Event(models.Model):
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
+    # A per-person record: Wagtail's "used by" index has nothing to learn from it,
+    # and indexing it would cost queries on every save.
+    wagtail_reference_index_ignore = True
+
     class Meta:
         verbose_name = _("event")
         verbose_name_plural = _("events")
@@ -389,6 +417,10 @@ class Registration(models.Model):
     registered_at = models.DateTimeField(_("registered at"), default=timezone.now)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
 
+    # A per-person record: Wagtail's "used by" index has nothing to learn from it,
+    # and indexing it would cost queries on every save.
+    wagtail_reference_index_ignore = True
+
     class Meta:
         verbose_name = _("registration")
         verbose_name_plural = _("registrations")
@@ -432,7 +464,7 @@ class Attendance(models.Model):
         related_name="attendance",
     )
     status = models.CharField(_("status"), max_length=16, choices=AttendanceStatus.choices)
-    method = models.CharField(_("recorded by"), max_length=16, choices=AttendanceMethod.choices)
+    method = models.CharField(_("how recorded"), max_length=16, choices=AttendanceMethod.choices)
     checked_in_at = models.DateTimeField(_("checked in at"), null=True, blank=True)
     walk_in = models.BooleanField(
         _("walk-in"), default=False, help_text=_("Not in the audience: the trainer confirms.")
@@ -457,6 +489,10 @@ class Attendance(models.Model):
     note = models.CharField(_("note"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    # A per-person record: Wagtail's "used by" index has nothing to learn from it,
+    # and indexing it would cost queries on every save.
+    wagtail_reference_index_ignore = True
 
     class Meta:
         verbose_name = _("attendance")
@@ -514,6 +550,10 @@ class LeaveRequest(models.Model):
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decision_note = models.CharField(_("note on the decision"), max_length=300, blank=True)
 
+    # A per-person record: Wagtail's "used by" index has nothing to learn from it,
+    # and indexing it would cost queries on every save.
+    wagtail_reference_index_ignore = True
+
     class Meta:
         verbose_name = _("leave request")
         verbose_name_plural = _("leave requests")
@@ -558,6 +598,10 @@ class MakeUp(models.Model):
     assigned_at = models.DateTimeField(_("assigned at"), default=timezone.now)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
 
+    # A per-person record: Wagtail's "used by" index has nothing to learn from it,
+    # and indexing it would cost queries on every save.
+    wagtail_reference_index_ignore = True
+
     class Meta:
         verbose_name = _("make-up study")
         verbose_name_plural = _("make-up study")
@@ -589,6 +633,10 @@ class CampaignCompletion(models.Model):
     )
     completed_at = models.DateTimeField(_("completed at"), default=timezone.now)
 
+    # A per-person record: Wagtail's "used by" index has nothing to learn from it,
+    # and indexing it would cost queries on every save.
+    wagtail_reference_index_ignore = True
+
     class Meta:
         verbose_name = _("campaign completion")
         verbose_name_plural = _("campaign completions")
@@ -614,6 +662,10 @@ class CalendarFeed(models.Model):
     token = models.CharField(_("token"), max_length=64, unique=True, default=_new_feed_token)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+
+    # A per-person record: Wagtail's "used by" index has nothing to learn from it,
+    # and indexing it would cost queries on every save.
+    wagtail_reference_index_ignore = True
 
     class Meta:
         verbose_name = _("calendar feed")

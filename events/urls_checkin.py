@@ -1,4 +1,12 @@
-from django.urls import path  # noqa: F401
+"""``/checkin/<token>/``: the link in the rotating QR code, and ``/checkin/done/`` where
+the login returns to record a scan kept in the session."""
+
+from django.urls import path
+
+from . import views_checkin as views
 
 app_name = "checkin"
-urlpatterns: list = []
+urlpatterns = [
+    path("done/", views.checkin_complete, name="complete"),
+    path("<str:token>/", views.checkin_scan, name="scan"),
+]

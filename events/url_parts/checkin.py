@@ -1,3 +1,13 @@
-from django.urls import path  # noqa: F401
+"""``/events/<pk>/checkin/…`` (the trainer's display and its JSON state) and
+``/events/<pk>/roster/…`` (the roster and the paper-sheet import)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from .. import views_checkin as views
+
+urlpatterns = [
+    path("<int:pk>/checkin/display/", views.checkin_display, name="checkin_display"),
+    path("<int:pk>/checkin/state/", views.checkin_state_json, name="checkin_state"),
+    path("<int:pk>/roster/", views.roster, name="roster_list"),
+    path("<int:pk>/roster/import/", views.roster_import, name="roster_import"),
+]

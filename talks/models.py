@@ -113,6 +113,10 @@ class Appointment(models.Model):
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
+    # A per-person record: Wagtail's "used by" index has nothing to learn from it,
+    # and indexing it would cost queries on every save.
+    wagtail_reference_index_ignore = True
+
     class Meta:
         verbose_name = _("appointment")
         verbose_name_plural = _("appointments")
@@ -175,6 +179,10 @@ class ProgrammeStep(models.Model):
         related_name="+",
     )
     waive_reason = models.CharField(_("reason for waiving"), max_length=300, blank=True)
+
+    # A per-person record: Wagtail's "used by" index has nothing to learn from it,
+    # and indexing it would cost queries on every save.
+    wagtail_reference_index_ignore = True
 
     class Meta:
         verbose_name = _("programme step")
@@ -287,6 +295,10 @@ class TalkRecord(models.Model):
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
+    # A per-person record: Wagtail's "used by" index has nothing to learn from it,
+    # and indexing it would cost queries on every save.
+    wagtail_reference_index_ignore = True
+
     class Meta:
         verbose_name = _("talk record")
         verbose_name_plural = _("talk records")
@@ -324,6 +336,10 @@ class PledgeText(models.Model):
         blank=True,
         related_name="+",
     )
+
+    # A per-person record: Wagtail's "used by" index has nothing to learn from it,
+    # and indexing it would cost queries on every save.
+    wagtail_reference_index_ignore = True
 
     class Meta:
         verbose_name = _("pledge text")
@@ -372,6 +388,10 @@ class PledgeSignature(models.Model):
     signed_at = models.DateTimeField(_("signed at"), default=timezone.now)
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     user_agent = models.CharField(_("browser"), max_length=300, blank=True)
+
+    # A per-person record: Wagtail's "used by" index has nothing to learn from it,
+    # and indexing it would cost queries on every save.
+    wagtail_reference_index_ignore = True
 
     class Meta:
         verbose_name = _("pledge signature")

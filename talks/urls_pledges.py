@@ -1,4 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views_pledges
 
 app_name = "pledges"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views_pledges.pledge_list, name="list"),
+    path("sign/<int:text_id>/", views_pledges.pledge_sign_view, name="sign"),
+    path("<int:pk>/pdf/", views_pledges.pledge_signature_pdf, name="pdf"),
+]

@@ -376,6 +376,45 @@ def enrolment_self_enrol(*, user: User, course: CoursePage) -> tuple[Enrolment, 
     return enrolment, True
 
 
+def enrolment_assign_person(
+    *, user: User, course: CoursePage, due_date: datetime.date | None, required: bool = True
+) -> tuple[Enrolment, bool]:
+    """Enrol one person in ``course`` (a pre-appointment course, a remedial course after a
+    talk), as assigned, by ``due_date``; no unit-wide assignment is made. An enrolment
+    they already have (not completed) is upgraded (required wins, the earlier due date
+    wins); a completed one is history and is returned unchanged. Idempotent and safe
+    against a double submit. Returns (enrolment, created); notifying is the caller's job."""
+    if not course.live:
+        raise ValidationError(
+            {"course": _("This course is not published; only published courses can be assigned.")}
+        )
+    try:
+        with transaction.atomic():
+            enrolment, created = Enrolment.objects.get_or_create(
+                user=user,
+                course=course,
+                defaults={
+                    "source": EnrolmentSource.ASSIGNED,
+                    "required": required,
+                    "due_date": due_date,
+                },
+            )
+    except IntegrityError:  # a double click raced us: the first one won
+        enrolment, created = Enrolment.objects.get(user=user, course=course), False
+    if created or enrolment.completed_at is not None:
+        return enrolment, created
+    changes: dict[str, Any] = {}
+    if required and not enrolment.required:
+        changes["required"] = True
+    if due_date is not None and (enrolment.due_date is None or due_date < enrolment.due_date):
+        changes["due_date"] = due_date
+    if changes:
+        changes["source"] = EnrolmentSource.ASSIGNED
+        Enrolment.objects.filter(pk=enrolment.pk).update(**changes)
+        enrolment.refresh_from_db()
+    return enrolment, False
+
+
 # --- Receivers -----------------------------------------------------------------------
 
 _WATCHED_FIELDS = frozenset({"unit", "unit_id", "rank_level", "rank_level_id", "is_active"})

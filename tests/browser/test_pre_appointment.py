@@ -1,0 +1,125 @@
+"""The pre-appointment programme end to end: a unit admin records an appointment in the
+form; the appointee, on a phone, follows the checklist (the course is studied and the
+test passed through the services, which the lesson and quiz browser tests cover), signs
+the integrity pledge on the pledge page; a discipline officer's talk is recorded (through
+the talk-record services); the dashboard shows the official cleared. Every page visited
+is checked with axe-core, and the phone pages never scroll sideways."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import Page, expect
+
+from .conftest import PHONE, assert_accessible, no_sideways_scroll
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def programme(org: Any) -> Any:
+    from tests.talks.test_appointment_support import build_programme
+
+    return build_programme()
+
+
+def test_appointment_to_cleared(
+    page: Page, server: str, org: Any, programme: Any, login_as: Any
+) -> None:
+    from talks.models import Appointment, AppointmentStatus, StepStatus, TalkKind
+    from talks.services.records import talk_record, talk_schedule
+    from tests.talks.test_appointment_support import pass_quiz, study
+
+    official = org.finance_learner
+
+    # 1. The unit admin records the appointment in the form.
+    login_as(org.finance_admin)
+    page.goto(f"{server}/appointments/new/")
+    assert_accessible(page)
+    page.locator("#id_person").fill(official.email)
+    page.locator("#id_position_title").fill("预算科副科长")
+    page.locator("#id_rank_level").select_option(label="副科级")
+    today = timezone.localdate()
+    page.locator("#id_decision_date").fill(today.isoformat())
+    # First try: a take-office date before the decision date is refused on the form.
+    page.locator("#id_take_office_date").fill((today - datetime.timedelta(days=1)).isoformat())
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").click()
+    expect(page.locator("[role=alert]").first).to_be_visible()
+    assert not Appointment.objects.exists()
+    assert_accessible(page)
+    page.locator("#id_take_office_date").fill((today + datetime.timedelta(days=14)).isoformat())
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").click()
+    appointment = Appointment.objects.get()
+    expect(page).to_have_url(f"{server}/appointments/{appointment.pk}/")
+    assert_accessible(page)
+    page.goto(f"{server}/appointments/")
+    expect(page.get_by_role("main")).to_contain_text(official.full_name)
+    assert_accessible(page)
+
+    # 2. The appointee studies and passes the test (services), then looks at the
+    # checklist and signs the pledge on a phone.
+    study(official, programme)
+    pass_quiz(official, programme)
+    page.context.clear_cookies()
+    login_as(official)
+    page.set_viewport_size(PHONE)
+    page.goto(f"{server}/appointments/mine/")
+    assert_accessible(page)
+    no_sideways_scroll(page)
+    expect(page.get_by_role("main")).to_contain_text("预算科副科长")
+    with page.expect_navigation():
+        page.locator(f"main a[href*='/pledges/sign/{programme.pledge.pk}/']").click()
+    assert_accessible(page)
+    no_sideways_scroll(page)
+    page.locator("input[name=typed_name]").fill(official.full_name)
+    page.locator("input[name=confirm]").check()
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").click()
+    assert_accessible(page)
+    steps = dict(appointment.steps.values_list("kind", "status"))
+    assert steps == {
+        "course": StepStatus.DONE,
+        "quiz": StepStatus.DONE,
+        "talk": StepStatus.PENDING,
+        "pledge": StepStatus.DONE,
+    }
+
+    # 3. The discipline officer holds and records the talk (services).
+    talk = talk_schedule(
+        by=org.discipline,
+        kind=TalkKind.PRE_APPOINTMENT,
+        official=official,
+        talkers=[org.trainer],
+        scheduled_at=timezone.now() - datetime.timedelta(hours=1),
+        place="纪委谈话室",
+        appointment=appointment,
+    )
+    talk_record(
+        by=org.discipline,
+        talk=talk,
+        held_at=timezone.now() - datetime.timedelta(minutes=30),
+        content="谈话记录：严守财经纪律。",
+        summary="组织提出三点要求。",
+    )
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.CLEARED
+
+    # 4. The dashboard shows the official cleared.
+    page.context.clear_cookies()
+    login_as(org.discipline)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{server}/appointments/?status=cleared")
+    expect(page.get_by_role("main")).to_contain_text(official.full_name)
+    expect(page.locator("main table .step-state--done").last).to_be_visible()
+    assert_accessible(page)
+    page.goto(f"{server}/appointments/{appointment.pk}/")
+    assert_accessible(page)
+    page.set_viewport_size(PHONE)
+    page.goto(f"{server}/appointments/")
+    assert_accessible(page)
+    no_sideways_scroll(page)

@@ -345,6 +345,10 @@ class Enrolment(models.Model):
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
 
+    # A per-person record: Wagtail's "used by" index has nothing to learn from it,
+    # and indexing it would cost queries on every save.
+    wagtail_reference_index_ignore = True
+
     class Meta:
         verbose_name = _("enrolment")
         verbose_name_plural = _("enrolments")
@@ -389,6 +393,10 @@ class LessonProgress(models.Model):
     heartbeat_seq = models.PositiveIntegerField(_("heartbeat sequence"), default=0)
     rejected_heartbeats = models.PositiveIntegerField(_("rejected heartbeats"), default=0)
 
+    # A per-person record: Wagtail's "used by" index has nothing to learn from it,
+    # and indexing it would cost queries on every save.
+    wagtail_reference_index_ignore = True
+
     class Meta:
         verbose_name = _("lesson progress")
         verbose_name_plural = _("lesson progress")
@@ -416,6 +424,10 @@ class CourseCompletion(models.Model):
     completed_at = models.DateTimeField(_("completed at"), default=timezone.now)
     hours = models.DecimalField(_("hours"), max_digits=5, decimal_places=1)
     required = models.BooleanField(_("required"), default=True)
+
+    # A per-person record: Wagtail's "used by" index has nothing to learn from it,
+    # and indexing it would cost queries on every save.
+    wagtail_reference_index_ignore = True
 
     class Meta:
         verbose_name = _("course completion")
@@ -457,6 +469,10 @@ class StudyHourEntry(models.Model):
         help_text=_("Counts toward the integrity-education part of the requirement."),
     )
     recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+
+    # A per-person record: Wagtail's "used by" index has nothing to learn from it,
+    # and indexing it would cost queries on every save.
+    wagtail_reference_index_ignore = True
 
     class Meta:
         verbose_name = _("study-hour entry")

@@ -33,6 +33,10 @@ class Notification(models.Model):
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
     emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
 
+    # A per-person record: Wagtail's "used by" index has nothing to learn from it,
+    # and indexing it would cost queries on every save.
+    wagtail_reference_index_ignore = True
+
     class Meta:
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")

@@ -9,7 +9,7 @@ def site_shell(request: HttpRequest) -> dict[str, Any]:
     """Navigation flags for the base layout (cheap: one cached role lookup per request;
     the library URLs come from the cache)."""
     from people.models import Role
-    from people.selectors import user_has_role, user_is_staff_role
+    from people.selectors import role_unit_paths, user_has_role, user_is_staff_role
 
     shell: dict[str, Any] = {"nav_case_library": _case_library_url(request)}
     user = getattr(request, "user", None)
@@ -22,10 +22,19 @@ def site_shell(request: HttpRequest) -> dict[str, Any]:
             "nav_courses": "",
             "nav_talks": "",
             "nav_assignments": "",
+            "nav_events": False,
+            "nav_appointments": False,
+            "nav_talk_records": False,
+            "nav_audit": False,
         }
     # Staff roles are what grant admin access (through their groups); every answer comes
     # from the one cached role lookup, so the shell costs no extra query.
     is_unit_admin = user_has_role(user=user, roles=(Role.UNIT_ADMIN,))
+    # Confidential areas follow the roles alone: being a superuser opens none of them.
+    from talks.selectors.scope import discipline_paths
+
+    is_discipline = bool(discipline_paths(viewer=user))
+    is_auditor = bool(role_unit_paths(user=user, roles=(Role.AUDITOR,)))
     return {
         **shell,
         "nav_courses": _page_url(request, "courses", "CourseIndexPage"),
@@ -34,6 +43,10 @@ def site_shell(request: HttpRequest) -> dict[str, Any]:
         "nav_compilations": user_has_role(user=user, roles=(Role.TRAINER,)),
         "nav_people": user_has_role(user=user, roles=(Role.UNIT_ADMIN, Role.DISCIPLINE_OFFICER)),
         "nav_admin": user_is_staff_role(user=user),
+        "nav_events": True,
+        "nav_appointments": is_unit_admin or is_discipline,
+        "nav_talk_records": is_discipline,
+        "nav_audit": is_discipline or is_auditor,
     }
 
 

@@ -9,6 +9,7 @@ CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://qinglian-test
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "private": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
 }
 QINGLIAN_REQUIRE_STAFF_MFA = env.bool("QINGLIAN_REQUIRE_STAFF_MFA", default=False)
 WAGTAILADMIN_BASE_URL = "http://testserver"

@@ -17,11 +17,13 @@ from wagtail.models import Site
 
 from cases.demo import demo_cases_build
 from courses.demo import demo_activity_build, demo_courses_build
+from events.demo import demo_events_build
 from people.factories import unit_create
 from people.models import OrgUnit, RankLevel, Role, User
 from people.services import role_grant
 from qinglian.models import SiteSettings
 from quizzes.demo import demo_quizzes_build
+from talks.demo import demo_talks_build
 
 DEMO_PASSWORD = "Qinglian-demo-2026"
 DOMAIN = "demo.qinglian.cn"
@@ -166,6 +168,8 @@ class Command(BaseCommand):
             quizzes = demo_quizzes_build(by=trainer)
             courses = demo_courses_build(quizzes=quizzes["quizzes"])
             activity = demo_activity_build(domain=DOMAIN)
+            events = demo_events_build(domain=DOMAIN)
+            demo_talks_build(domain=DOMAIN)
         self.stdout.write(
             self.style.SUCCESS(
                 _("Demo ready: %(units)d units, %(people)d people (%(new)d new).")
@@ -211,6 +215,18 @@ class Command(BaseCommand):
                 "assignments": activity["assignments"],
                 "course": activity["course_attempts"],
                 "contest": activity["contest_attempts"],
+            }
+        )
+        self.stdout.write(
+            _(
+                "Education month: %(events)d events (%(new)d new), %(attendance)d attendance"
+                " records, %(actions)d actions and reports added."
+            )
+            % {
+                "events": events["events"],
+                "new": events["created"],
+                "attendance": events["attendance"],
+                "actions": events["actions"],
             }
         )
         self._print_logins(logins)

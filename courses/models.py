@@ -449,7 +449,7 @@ class LedgerSource(models.TextChoices):
 
 class StudyHourEntry(models.Model):
     """One line of the study-hour ledger (学时). ``source_key`` makes writing idempotent:
-    ``course:<completion id>``, ``event:<attendance id>``."""
+    ``course:<completion id>``, ``event:<event id>`` (one per person and event)."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -333,9 +333,12 @@ def demo_events_build(*, domain: str) -> dict[str, int]:
     lesson = _makeup_lesson()
     rng = random.Random(2026)  # the same attendance on every run
     created = 0
-    for spec in _event_specs(now):
-        if spec["unit"] not in units:
-            continue
+    # Every event exists before any attendance is recorded: a completion is evaluated on
+    # each mark and never withdrawn, so marking the past events first would complete the
+    # campaign for people who still have a required event ahead of them.
+    specs = [spec for spec in _event_specs(now) if spec["unit"] in units]
+    events: dict[str, Event] = {}
+    for spec in specs:
         event = Event.objects.filter(campaign=campaign, title=spec["title"]).first()
         if event is None:
             starts = spec["starts_at"]
@@ -364,6 +367,9 @@ def demo_events_build(*, domain: str) -> dict[str, int]:
                 },
             )
             created += 1
+        events[spec["title"]] = event
+    for spec in specs:
+        event = events[spec["title"]]
         if not spec.get("attendance"):
             if spec.get("leave") == "pending":
                 person = _first_in(event, units, code="SJW-JJ1")

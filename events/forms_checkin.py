@@ -37,7 +37,7 @@ class RosterMarkForm(forms.Form):
 
     def __init__(self, *args: object, person_ids: set[int], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["person"].choices = [(pk, str(pk)) for pk in sorted(person_ids)]
+        self.fields["person"].choices = [(pk, str(pk)) for pk in sorted(person_ids)]  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}

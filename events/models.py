@@ -150,7 +150,10 @@ class ActionReport(models.Model):
     """What a unit did for an action: one report per action and unit, with evidence."""
 
     action = models.ForeignKey(
-        CampaignAction, verbose_name=_("campaign action"), on_delete=models.CASCADE, related_name="reports"
+        CampaignAction,
+        verbose_name=_("campaign action"),
+        on_delete=models.CASCADE,
+        related_name="reports",
     )
     unit = models.ForeignKey(
         "people.OrgUnit",

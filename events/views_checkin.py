@@ -111,7 +111,7 @@ def _client_ip(request: HttpRequest) -> str | None:
 def _record(request: HttpRequest, event: Event, scanned_at: datetime) -> HttpResponse:
     user = request.user
     assert isinstance(user, User)
-    device_id = request.get_signed_cookie(DEVICE_COOKIE, default="", salt=DEVICE_SALT)
+    device_id = request.get_signed_cookie(DEVICE_COOKIE, default="", salt=DEVICE_SALT) or ""
     new_device = not device_id
     if new_device:
         device_id = secrets.token_urlsafe(16)
@@ -286,9 +286,9 @@ def roster(request: HttpRequest, pk: int) -> HttpResponse:
         status_code = 400
     else:
         status_code = 200
-    rows = roster_rows(event=event, viewer=viewer)
+    roster = roster_rows(event=event, viewer=viewer)
     counts = dict.fromkeys(AttendanceStatus.values, 0)
-    for row in rows:
+    for row in roster:
         if row.attendance:
             counts[row.attendance.status] += 1
     return render(
@@ -296,14 +296,14 @@ def roster(request: HttpRequest, pk: int) -> HttpResponse:
         "events/roster_list.html",
         {
             "event": event,
-            "rows": rows,
+            "rows": roster,
             "form": form,
             "markable": markable,
             "can_mark": bool(markable),
             "can_import": event_can_manage(viewer=viewer, event=event),
             "statuses": AttendanceStatus.choices,
             "counts": counts,
-            "unmarked": sum(1 for row in rows if row.attendance is None),
+            "unmarked": sum(1 for row in roster if row.attendance is None),
         },
         status=status_code,
     )

@@ -73,7 +73,7 @@ class AppointmentForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.viewer = viewer
         courses = pre_appointment_courses()
-        self.fields["course"].queryset = courses
+        self.fields["course"].queryset = courses  # type: ignore[attr-defined]
         newest = courses.first()
         if newest is not None and not self.is_bound:
             self.fields["course"].initial = newest.pk
@@ -115,7 +115,7 @@ class DashboardFilterForm(forms.Form):
 
     def __init__(self, *args: Any, units: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["unit"].queryset = units
+        self.fields["unit"].queryset = units  # type: ignore[attr-defined]
 
     def values(self) -> dict[str, Any]:
         if not self.is_bound or not self.is_valid():
@@ -152,7 +152,7 @@ class AppointmentImportForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         courses = pre_appointment_courses()
-        self.fields["course"].queryset = courses
+        self.fields["course"].queryset = courses  # type: ignore[attr-defined]
         newest = courses.first()
         if newest is not None and not self.is_bound:
             self.fields["course"].initial = newest.pk

@@ -82,7 +82,7 @@ def _query_string(request: HttpRequest) -> str:
 
 
 class DashboardMixin(RoleRequiredMixin):
-    access_roles = DASHBOARD_ROLES
+    access_roles: tuple[str, ...] = DASHBOARD_ROLES
     request: HttpRequest
 
     def get_filter_form(self) -> DashboardFilterForm:
@@ -109,7 +109,7 @@ class AppointmentDashboardView(DashboardMixin, View):
         page = Paginator(self.get_rows(), PAGE_SIZE).get_page(request.GET.get("page"))
         labels = [kind.label for kind in STEP_ORDER]
         for appointment in page.object_list:
-            appointment.checklist = list(zip(labels, steps_by_kind(appointment), strict=True))
+            appointment.checklist = list(zip(labels, steps_by_kind(appointment), strict=True))  # type: ignore[attr-defined]
         return TemplateResponse(
             request,
             "talks/appointment_list.html",
@@ -379,7 +379,7 @@ class MyAppointmentsView(LoginRequiredMixin, View):
                     talk_list_read(
                         viewer=viewer, talks=rows, request=request, view="appointments-mine"
                     )
-            talks = {t.appointment_id: t for t in rows}
+            talks = {t.appointment_id: t for t in rows if t.appointment_id is not None}
         today = timezone.localdate()
         for appointment in appointments:
             course = appointment.course
@@ -397,13 +397,13 @@ class MyAppointmentsView(LoginRequiredMixin, View):
                     else ""
                 ),
             }
-            appointment.checklist = [
+            appointment.checklist = [  # type: ignore[attr-defined]
                 {"step": step, "link": links.get(StepKind(step.kind), "")}
                 for step in steps_by_kind(appointment)
                 if step is not None
             ]
-            appointment.talk = talk
-            appointment.days_left = (appointment.take_office_date - today).days
+            appointment.talk = talk  # type: ignore[attr-defined]
+            appointment.days_left = (appointment.take_office_date - today).days  # type: ignore[attr-defined]
         return TemplateResponse(
             request,
             "talks/appointment_mine.html",

@@ -2,7 +2,7 @@
 
 Course completions write here through the ``course_completed`` receiver; the
 education-month attendance (#6) will call :func:`ledger_record` the same way with its
-own ``source_key`` (``event:<attendance id>``).
+own ``source_key`` (``event:<event id>``, one per person and event).
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ..models import CourseCompletion, LedgerSource, StudyHourEntry
@@ -38,14 +37,11 @@ def ledger_record(
         "required": required,
         "integrity": integrity,
     }
-    try:
-        with transaction.atomic():
-            entry, _created = StudyHourEntry.objects.get_or_create(
-                user=user, source_key=source_key, defaults=defaults
-            )
-    except IntegrityError:
-        # Another transaction inserted the same key between our SELECT and INSERT.
-        entry = StudyHourEntry.objects.get(user=user, source_key=source_key)
+    # get_or_create inserts inside its own savepoint and, when another transaction inserted
+    # the same key between its SELECT and INSERT, reads that row instead.
+    entry, _created = StudyHourEntry.objects.get_or_create(
+        user=user, source_key=source_key, defaults=defaults
+    )
     return entry
 
 

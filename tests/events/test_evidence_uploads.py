@@ -9,9 +9,17 @@ import zipfile
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 from PIL import Image
 
 from events.uploads import DOCX, JPEG, PDF, PNG, evidence_check, evidence_name_clean, evidence_read
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """The messages below are asserted in English (Chinese is the default language)."""
+    with translation.override("en"):
+        yield
 
 
 def jpeg_bytes(size=(40, 30)) -> bytes:

@@ -24,6 +24,7 @@ SOURCES = [
     "notifications",
     "events",
     "talks",
+    "audit",
     "certificates",
 ]
 

@@ -1,8 +1,8 @@
 """The pre-appointment programme end to end: a unit admin records an appointment in the
 form; the appointee, on a phone, follows the checklist (the course is studied and the
 test passed through the services, which the lesson and quiz browser tests cover), signs
-the integrity pledge on the pledge page; a discipline officer's talk is recorded (through
-the talk-record services); the dashboard shows the official cleared. Every page visited
+the integrity pledge on the pledge page; a discipline officer schedules and records the
+talk in the talk-record pages; the dashboard shows the official cleared. Every page visited
 is checked with axe-core, and the phone pages never scroll sideways."""
 
 from __future__ import annotations
@@ -29,8 +29,7 @@ def programme(org: Any) -> Any:
 def test_appointment_to_cleared(
     page: Page, server: str, org: Any, programme: Any, login_as: Any
 ) -> None:
-    from talks.models import Appointment, AppointmentStatus, StepStatus, TalkKind
-    from talks.services.records import talk_record, talk_schedule
+    from talks.models import Appointment, AppointmentStatus, StepStatus, TalkKind, TalkRecord
     from tests.talks.test_appointment_support import pass_quiz, study
 
     official = org.finance_learner
@@ -89,23 +88,30 @@ def test_appointment_to_cleared(
         "pledge": StepStatus.DONE,
     }
 
-    # 3. The discipline officer holds and records the talk (services).
-    talk = talk_schedule(
-        by=org.discipline,
-        kind=TalkKind.PRE_APPOINTMENT,
-        official=official,
-        talkers=[org.trainer],
-        scheduled_at=timezone.now() - datetime.timedelta(hours=1),
-        place="纪委谈话室",
-        appointment=appointment,
-    )
-    talk_record(
-        by=org.discipline,
-        talk=talk,
-        held_at=timezone.now() - datetime.timedelta(minutes=30),
-        content="谈话记录：严守财经纪律。",
-        summary="组织提出三点要求。",
-    )
+    # 3. The discipline officer schedules the talk, then records it, in the talk pages.
+    page.context.clear_cookies()
+    login_as(org.discipline)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{server}/en/talk-records/new/")
+    page.get_by_label("Kind of talk").select_option(TalkKind.PRE_APPOINTMENT.value)
+    page.get_by_label("Official", exact=True).select_option(str(official.pk))
+    page.get_by_label("Appointment").select_option(str(appointment.pk))
+    held = timezone.localtime() - datetime.timedelta(hours=1)
+    page.get_by_label("Time").fill(held.strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_label("Place").fill("纪委谈话室")
+    page.get_by_label("Outline").fill("谈话提纲：新岗位廉政风险。")
+    assert_accessible(page)
+    page.get_by_role("button", name="Schedule").click()
+    expect(page.get_by_role("main")).to_contain_text(official.full_name)
+    talk_id = TalkRecord.objects.get(appointment=appointment).pk
+    assert page.url.rstrip("/").endswith(f"/talk-records/{talk_id}")
+    assert_accessible(page)
+    page.goto(f"{server}/en/talk-records/{talk_id}/record/")
+    page.get_by_label("Record of the talk").fill("谈话记录：严守财经纪律。")
+    page.get_by_label("Summary for the official").fill("组织提出三点要求。")
+    assert_accessible(page)
+    page.get_by_role("button", name="Save the record").click()
+    expect(page.get_by_role("main")).to_contain_text("谈话记录：严守财经纪律。")
     appointment.refresh_from_db()
     assert appointment.status == AppointmentStatus.CLEARED
 

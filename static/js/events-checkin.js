@@ -10,6 +10,20 @@
 
   function byId(id) { return document.getElementById(id); }
 
+  // Full screen for the projector: the site's header and footer are hidden meanwhile
+  // (events-checkin.css); the button shows only where the browser supports it.
+  var full = byId("checkin-fullscreen");
+  if (full && document.documentElement.requestFullscreen) {
+    full.hidden = false;
+    full.addEventListener("click", function () {
+      if (document.fullscreenElement) {
+        document.exitFullscreen();
+      } else {
+        document.documentElement.requestFullscreen();
+      }
+    });
+  }
+
   function drawMissing(groups) {
     var box = byId("checkin-missing");
     var frag = document.createDocumentFragment();

@@ -100,10 +100,14 @@ def pledge_text_publish(
 
 
 def _publish(*, position_kind: str, title: str, body: str, by: User | None) -> PledgeText:
-    # Lock the kind's versions so two publishers do not both take the same number.
+    # Lock the kind's versions so two publishers do not both take the same number, in
+    # primary-key order: unordered, the scan follows the rows' physical places, which an
+    # update moves, and two publishers could lock the same rows in opposite orders and
+    # deadlock (seen on PostgreSQL in CI).
     list(
         PledgeText.objects.select_for_update()
         .filter(position_kind=position_kind)
+        .order_by("pk")
         .values_list("pk", flat=True)
     )
     last = (

@@ -1,6 +1,6 @@
 """PDFs of a signed pledge and of a clean-government file.
 
-Both go through ``cases.compilation.pdf_render``: WeasyPrint with the shared font
+Both go through ``qinglian.pdf.pdf_render``: WeasyPrint with the shared font
 configuration, the CJK font (Debian fonts-noto-cjk) embedded as a subset, the static-only
 URL fetcher, and an error when a character has no glyph. The documents are Chinese
 whatever language the reader browses in; the title and author go into the PDF metadata
@@ -14,7 +14,7 @@ from typing import Any
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from cases.compilation import RenderedPDF, organisation_name, pdf_render
+from qinglian.pdf import RenderedPDF, organisation_name, pdf_render
 
 from .models import PledgeSignature
 from .selectors.file import IntegrityFile

@@ -41,6 +41,7 @@ urlpatterns += i18n_patterns(
     path("regulations/", include("cases.urls")),
     path("cases/compilations/", include("cases.urls_compilation")),
     path("search/", search, name="search"),
+    path("me/certificates/", include("certificates.urls_me")),
     path("me/", include("courses.urls_me")),
     path("study/", include("courses.urls")),
     path("assignments/", include("courses.urls_assignments")),
@@ -54,6 +55,8 @@ urlpatterns += i18n_patterns(
     path("pledges/", include("talks.urls_pledges")),
     path("integrity-file/", include("talks.urls_file")),
     path("audit/", include("audit.urls")),
+    path("certificates/", include("certificates.urls")),
+    path("verify/", include("certificates.urls_verify")),
     # Wagtail's private-page login would be a second login form: send it to allauth too.
     path("_util/login/", AdminLoginRedirect.as_view(), name="wagtailcore_login"),
     path("", include(wagtail_urls)),

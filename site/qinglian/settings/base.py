@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "events",
     "talks",
     "audit",
+    "certificates",
     "wagtailmedia",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
@@ -275,6 +276,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "events-send-reminders": {
         "task": "events.tasks.event_reminders_send",
+        "schedule": crontab(minute="*/5"),
+    },
+    "certificates-requeue-stuck": {
+        "task": "certificates.tasks.certificates_requeue_stuck_task",
         "schedule": crontab(minute="*/5"),
     },
     "audit-purge-expired": {

@@ -173,7 +173,8 @@ class Certificate(models.Model):
         _("language"), max_length=10, choices=TemplateLanguage.choices, default="zh-hans"
     )
     issuer = models.CharField(_("issuer"), max_length=120, blank=True)
-    serial = models.CharField(_("serial number"), max_length=20, unique=True, null=True)
+    # NULL until the row has its id (the serial is built from it); unique when set.
+    serial = models.CharField(_("serial number"), max_length=20, unique=True, null=True)  # noqa: DJ001
     code = models.CharField(_("verification code"), max_length=32, unique=True)
     issued_at = models.DateTimeField(_("issued"), auto_now_add=True)
     expires_on = models.DateField(_("expires on"), null=True, blank=True)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-import ipaddress
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +22,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
+
+from qinglian.http import client_ip
 
 from .models import GENESIS_HASH, AuditAction, AuditEntry, AuditHead
 
@@ -54,20 +55,6 @@ def entry_payload(entry: AuditEntry) -> bytes:
 
 def entry_hash(entry: AuditEntry) -> str:
     return hashlib.sha256(entry_payload(entry)).hexdigest()
-
-
-def _client_ip(request: Any) -> str | None:
-    """``REMOTE_ADDR`` in the form the database gives back (so the hash still matches
-    after a round trip: PostgreSQL's ``inet`` prints IPv6 compressed), or ``None``."""
-    if request is None:
-        return None
-    raw = (getattr(request, "META", None) or {}).get("REMOTE_ADDR") or ""
-    try:
-        address = ipaddress.ip_address(raw.strip())
-    except ValueError:
-        return None
-    mapped = getattr(address, "ipv4_mapped", None)  # ::ffff:10.0.0.1 is 10.0.0.1
-    return str(mapped or address)
 
 
 def _plain_json(detail: dict[str, Any] | None) -> dict[str, Any]:
@@ -136,7 +123,7 @@ def audit_record(
             object_id=str(object_id)[:64],
             subject=subject,
             subject_unit_path=(unit.path if unit is not None else "")[:255],
-            ip_address=_client_ip(request),
+            ip_address=client_ip(request),
             path=_request_path(request),
             detail=plain_detail,
             prev_hash=head.last_hash,

@@ -26,6 +26,7 @@ from django.views.decorators.cache import never_cache
 
 from people.access import login_required, public, role_required
 from people.models import Role, User
+from qinglian.http import client_ip
 
 from .checkin import TokenRefused, seconds_left, token_make, token_verify
 from .forms_checkin import RosterMarkForm, SheetImportForm
@@ -104,10 +105,6 @@ def _refused(
     return _result_page({"ok": False, "message": message, "event": event}, status=status)
 
 
-def _client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
-
-
 def _record(request: HttpRequest, event: Event, scanned_at: datetime) -> HttpResponse:
     user = request.user
     assert isinstance(user, User)
@@ -121,7 +118,7 @@ def _record(request: HttpRequest, event: Event, scanned_at: datetime) -> HttpRes
             user=user,
             scanned_at=scanned_at,
             device_id=device_id,
-            ip=_client_ip(request),
+            ip=client_ip(request),
             user_agent=request.META.get("HTTP_USER_AGENT", ""),
         )
     except CheckinRefused as refused:

@@ -20,6 +20,7 @@ from audit.models import AuditAction
 from audit.services import audit_record
 from people.access import login_required
 from people.models import User
+from qinglian.http import client_ip
 
 from .forms_pledges import PledgeSignForm
 from .models import Appointment, AppointmentStatus, PledgeSignature
@@ -41,10 +42,6 @@ def _viewer(request: HttpRequest) -> User:
     user = request.user
     assert isinstance(user, User)
     return user
-
-
-def _client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
 
 
 @never_cache
@@ -103,7 +100,7 @@ def pledge_sign_view(request: HttpRequest, text_id: int) -> HttpResponse:
                     typed_name=form.cleaned_data["typed_name"],
                     confirmed=form.cleaned_data["confirm"],
                     appointment=appointment,
-                    ip_address=_client_ip(request),
+                    ip_address=client_ip(request),
                     user_agent=request.META.get("HTTP_USER_AGENT", ""),
                     request=request,
                 )

@@ -410,7 +410,8 @@ class LessonProgress(models.Model):
 
 class CourseCompletion(models.Model):
     """Recorded once per person and course; ``courses.signals.course_completed`` announces
-    it (on commit) to the ledger and, later, certificates."""
+    it, inside the transaction that records it, to the ledger, certificates, make-ups and
+    the pre-appointment programme."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -1,7 +1,9 @@
 """What the talks app tells the rest of the system.
 
-``appointee_cleared`` is sent exactly once per appointment, on commit of the transaction
-that cleared it, with ``appointment``. Certificates (#8) and notifications listen.
+``appointee_cleared`` is sent exactly once per appointment, with ``appointment``, *inside*
+the transaction that clears it: a receiver that fails rolls the clearing back, and
+receivers that reach the outside world (e-mail, tasks) use ``transaction.on_commit``.
+Certificates listen (``qinglian.certificate_wiring``).
 """
 
 from django.dispatch import Signal

@@ -1,5 +1,6 @@
 """Course completion: evaluated after every lesson completion and whenever a quiz attempt
-is graded; recorded once per person and course; announced once, on commit.
+is graded; recorded once per person and course; announced once, inside the transaction
+that records it (a receiver that fails rolls the completion back).
 
 A course is complete for an enrolled person when
 
@@ -54,7 +55,8 @@ def course_evaluate(
     complete (or the person is not enrolled). Safe to call any number of times, from
     concurrent requests too: the unique constraint on (person, course) keeps one row, the
     insert runs in a savepoint so losing the race is not an error, and
-    ``course_completed`` is sent (on commit) only by the call that created the row.
+    ``course_completed`` is sent only by the call that created the row, inside the
+    transaction that records it.
     """
     now = now or timezone.now()
     existing = _existing(user=user, course=course)
@@ -84,9 +86,8 @@ def course_evaluate(
         Enrolment.objects.filter(pk=enrolment.pk, completed_at__isnull=True).update(
             completed_at=completion.completed_at
         )
-        transaction.on_commit(
-            lambda: course_completed.send(sender=CourseCompletion, completion=completion)
-        )
+        # Inside the transaction: receivers (study-hour ledger, certificates) write in it.
+        course_completed.send(sender=CourseCompletion, completion=completion)
     logger.info("course %s completed by user %s", course.pk, user.pk)
     return completion
 

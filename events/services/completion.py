@@ -5,9 +5,10 @@ campaign whose audience includes them.
 
 ``campaign_completion_evaluate`` records that once: the ``CampaignCompletion`` row is
 unique per person and campaign (a constraint; a concurrent second insert finds the first
-row), and ``events.signals.campaign_completed`` is sent on commit of the transaction that
-created the row, never again. Callers (attendance marking, the make-up receiver) call it
-after every change; calling it again costs one query once the completion exists.
+row), and ``events.signals.campaign_completed`` is sent inside the transaction that
+creates the row (a receiver that fails rolls the completion back), never again. Callers
+(attendance marking, the make-up receiver) call it after every change; calling it again
+costs one query once the completion exists.
 
 A recorded completion is never withdrawn by a later correction (a certificate may already
 have been issued from it); the evaluation returns the existing row. A person outside the
@@ -178,10 +179,8 @@ def campaign_completion_evaluate(*, user: User, campaign: Campaign) -> CampaignC
         except IntegrityError:
             # Another request recorded it first (and sends the signal itself).
             return CampaignCompletion.objects.get(campaign=campaign, user=user)
-        transaction.on_commit(
-            lambda: campaign_completed.send(sender=CampaignCompletion, completion=completion),
-            robust=True,
-        )
+        # Inside the transaction: the certificate is created with the completion.
+        campaign_completed.send(sender=CampaignCompletion, completion=completion)
     return completion
 
 

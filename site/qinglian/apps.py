@@ -6,3 +6,8 @@ class QinglianConfig(AppConfig):
     name = "qinglian"
     verbose_name = _("Qinglian site")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from .certificate_wiring import connect_certificate_receivers
+
+        connect_certificate_receivers()

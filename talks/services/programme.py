@@ -15,12 +15,14 @@
 
 A step moves pending → done (or waived) with a conditional UPDATE, so two evaluations at
 once mark it once. When no step is pending the appointment is cleared with a conditional
-UPDATE on ``cleared_at IS NULL``: only the call that wins sends ``appointee_cleared`` (on
-commit) and notifies the official and the unit admins above the appointment's unit.
+UPDATE on ``cleared_at IS NULL``: only the call that wins sends ``appointee_cleared``
+(inside the transaction that clears it) and notifies the official and the unit admins
+above the appointment's unit.
 
-Receivers: ``courses.signals.course_completed`` and ``quizzes.signals.attempt_graded``
-(sent on commit: evaluated in their own transaction, a failure is logged and never
-breaks the sender), ``talks.signals.talk_recorded`` and ``talks.signals.pledge_signed``
+Receivers: ``courses.signals.course_completed`` (sent inside the transaction that
+records the completion) and ``quizzes.signals.attempt_graded`` (sent on commit): each
+evaluation runs in its own savepoint, a failure is logged and never breaks the sender;
+``talks.signals.talk_recorded`` and ``talks.signals.pledge_signed``
 (sent inside the writer's transaction: evaluated in it, so the step and the record commit
 together).
 """
@@ -167,12 +169,9 @@ def _clear_if_complete(appt: Appointment, *, now: Any) -> bool:
     appt.status, appt.cleared_at = AppointmentStatus.CLEARED, now
     _notify_cleared(appt)
     pk = appt.pk
-
-    def _send() -> None:
-        cleared = Appointment.objects.select_related("person", "unit").get(pk=pk)
-        appointee_cleared.send(sender=Appointment, appointment=cleared)
-
-    transaction.on_commit(_send)
+    # Inside the transaction that clears it: the certificate commits with the clearing.
+    cleared = Appointment.objects.select_related("person", "unit").get(pk=pk)
+    appointee_cleared.send(sender=Appointment, appointment=cleared)
     logger.info("appointment %s cleared", pk)
     return True
 
@@ -275,7 +274,7 @@ def _evaluate_logged(appointments: list[Appointment]) -> None:
     for appointment in appointments:
         try:
             programme_evaluate(appointment=appointment)
-        except Exception:  # after the sender's commit: never break it; logged for a re-run
+        except Exception:  # in its own savepoint: never break the sender; logged for a re-run
             logger.exception("could not evaluate appointment %s", appointment.pk)
 
 

@@ -1,6 +1,7 @@
 """Campaign completion: attended or made up every required, non-cancelled event whose
-audience includes the person → recorded once, the signal sent once on commit; anything
-missing → nothing. And ``campaign_status_for`` for the "my progress" list."""
+audience includes the person → recorded once, the signal sent once, inside the completing
+transaction; anything missing → nothing. And ``campaign_status_for`` for the "my
+progress" list."""
 
 from __future__ import annotations
 

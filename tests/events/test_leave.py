@@ -176,8 +176,8 @@ def test_approve_excuses_and_assigns_course_makeup(client, org, tree):
     assert "already been decided" in response.content.decode()
     leave.refresh_from_db()
     assert leave.status == LeaveStatus.APPROVED
-    # Completing the course completes the make-up (course_completed on commit) and the
-    # campaign, the only required event.
+    # Completing the course completes the make-up (course_completed, sent in the completing
+    # transaction) and the campaign, the only required event.
     from courses.signals import course_completed
 
     completion = CourseCompletion.objects.create(

@@ -201,6 +201,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 QINGLIAN_IMPORT_MAX_BYTES = env.int("QINGLIAN_IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
 # Imports with at least this many rows run as a Celery task with visible progress.
 QINGLIAN_IMPORT_ASYNC_ROWS = env.int("QINGLIAN_IMPORT_ASYNC_ROWS", default=5000)
+# The reverse proxies in front of gunicorn (addresses or networks, comma-separated): only
+# when REMOTE_ADDR is one of them is X-Forwarded-For read for the client's address (rate
+# limits, audit log, check-in device flags). Empty: REMOTE_ADDR is the client.
+QINGLIAN_TRUSTED_PROXIES = env.list("QINGLIAN_TRUSTED_PROXIES", default=[])
 
 # --- Wagtail --------------------------------------------------------------------------
 WAGTAIL_SITE_NAME = "清廉 Qinglian"
@@ -253,6 +257,13 @@ CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Certificates (#8): the render task's time limits (a certificate renders in well under a
+# second), how old a pending row must be before the sweep re-enqueues it (its message was
+# lost), and how many times a failed render is retried before it is left failed.
+CERTIFICATES_RENDER_SOFT_TIME_LIMIT = env.int("CERTIFICATES_RENDER_SOFT_TIME_LIMIT", default=60)
+CERTIFICATES_RENDER_TIME_LIMIT = env.int("CERTIFICATES_RENDER_TIME_LIMIT", default=90)
+CERTIFICATES_PENDING_STALE_SECONDS = env.int("CERTIFICATES_PENDING_STALE_SECONDS", default=300)
+CERTIFICATES_RENDER_MAX_ATTEMPTS = env.int("CERTIFICATES_RENDER_MAX_ATTEMPTS", default=3)
 CELERY_BEAT_SCHEDULE = {
     "people-expire-stale-imports": {
         "task": "people.tasks.import_expire_stale",
@@ -280,6 +291,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "certificates-requeue-stuck": {
         "task": "certificates.tasks.certificates_requeue_stuck_task",
+        "schedule": crontab(minute="*/5"),
+    },
+    "certificates-batches-requeue-stuck": {
+        "task": "certificates.tasks_batches.certificate_batches_requeue_stuck_task",
         "schedule": crontab(minute="*/5"),
     },
     "audit-purge-expired": {
@@ -330,3 +345,9 @@ QINGLIAN_EVIDENCE_MAX_BYTES = env.int("QINGLIAN_EVIDENCE_MAX_BYTES", default=10 
 # --- Audit log ------------------------------------------------------------------------
 # Audit rows older than this many days are purged (the law asks for at least 180).
 QINGLIAN_AUDIT_RETENTION_DAYS = max(180, env.int("QINGLIAN_AUDIT_RETENTION_DAYS", default=365))
+
+# --- Certificates: public verification --------------------------------------------------
+# Lookups of /verify/<code>/ allowed per client IP (IPv6: per /64) in each window of this
+# many seconds; over it the page answers 429 with Retry-After and looks nothing up.
+CERTIFICATES_VERIFY_RATE_LIMIT = env.int("CERTIFICATES_VERIFY_RATE_LIMIT", default=30)
+CERTIFICATES_VERIFY_RATE_WINDOW = env.int("CERTIFICATES_VERIFY_RATE_WINDOW", default=600)

@@ -15,13 +15,16 @@ batches of them.
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.storage import Storage, storages
 from django.db import models
 from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
-from wagtail.models import Orderable
+from wagtail.models import Orderable, PreviewableMixin
 
 from .achievements import AchievementKind
 
@@ -42,7 +45,7 @@ class Orientation(models.TextChoices):
     PORTRAIT = "portrait", _("Portrait")
 
 
-class CertificateTemplate(ClusterableModel):
+class CertificateTemplate(PreviewableMixin, ClusterableModel):
     """The look and wording of certificates, edited by trainers in the Wagtail admin.
 
     ``body`` and ``body_en`` are plain text with placeholders ``{name}``,
@@ -107,6 +110,51 @@ class CertificateTemplate(ClusterableModel):
 
     def __str__(self) -> str:
         return self.name
+
+    # The wording fields, checked by ``certificates.pdf.template_text_problems``.
+    TEXT_FIELDS = ("title", "body", "title_en", "body_en", "issuer")
+
+    def clean(self) -> None:
+        """Plain text with known placeholders only; PNG or JPEG images; known kinds."""
+        from .pdf import CertificateImageError, image_read, template_text_problems
+
+        super().clean()
+        errors: dict[str, list[str]] = {}
+        for name in self.TEXT_FIELDS:
+            value = getattr(self, name) or ""
+            problems = template_text_problems(value)
+            if name == "issuer" and ("{" in value or "}" in value):
+                problems.append(gettext("Placeholders cannot be used here."))
+            if problems:
+                errors[name] = problems
+        kinds = self.kinds if isinstance(self.kinds, list) else None
+        if kinds is None or any(k not in AchievementKind.values for k in kinds):
+            errors["kinds"] = [gettext("Choose among the kinds of achievement listed.")]
+        for name in ("seal", "background"):
+            image = getattr(self, name)
+            if image is None:
+                continue
+            try:
+                image_read(image, label=name)
+            except CertificateImageError:
+                errors[name] = [gettext("Choose a PNG or JPEG image.")]
+        if errors:
+            raise ValidationError(errors)
+
+    # Preview in the admin: the PDF for a sample person (张三丰, QL-2026-000000).
+    def serve_preview(self, request: HttpRequest, mode_name: str) -> HttpResponse:
+        from qinglian.pdf import PDFRenderError
+
+        from .pdf import template_preview_pdf
+
+        try:
+            rendered = template_preview_pdf(self)
+        except PDFRenderError as exc:
+            message = gettext("The preview could not be made: %(error)s") % {"error": exc}
+            return HttpResponse(message, content_type="text/plain; charset=utf-8")
+        response = HttpResponse(rendered.data, content_type="application/pdf")
+        response["Content-Disposition"] = 'inline; filename="certificate-preview.pdf"'
+        return response
 
 
 class Signatory(Orderable):

@@ -26,6 +26,7 @@ def site_shell(request: HttpRequest) -> dict[str, Any]:
             "nav_appointments": False,
             "nav_talk_records": False,
             "nav_audit": False,
+            "nav_certificates": False,
         }
     # Staff roles are what grant admin access (through their groups); every answer comes
     # from the one cached role lookup, so the shell costs no extra query.
@@ -47,6 +48,9 @@ def site_shell(request: HttpRequest) -> dict[str, Any]:
         "nav_appointments": is_unit_admin or is_discipline,
         "nav_talk_records": is_discipline,
         "nav_audit": is_discipline or is_auditor,
+        "nav_certificates": user_has_role(
+            user=user, roles=(Role.UNIT_ADMIN, Role.DISCIPLINE_OFFICER)
+        ),
     }
 
 

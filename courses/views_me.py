@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from people.access import login_required
 
 from .selectors.learning import hours_summary, ledger_list, ledger_years, my_learning
+from .services.transcript import transcript_current, transcript_issue
 
 
 @login_required
@@ -47,3 +53,34 @@ def my_hours_view(request: HttpRequest) -> HttpResponse:
             "entries": ledger_list(user=request.user, year=year),
         },
     )
+
+
+@login_required
+@require_POST
+def my_transcript_view(request: HttpRequest) -> HttpResponse:
+    """Issue the viewer's study-hour transcript of the posted year (POST ``year``), then
+    show "My certificates". A second click with an unchanged ledger gives the same
+    certificate; a year without entries is refused with a message."""
+    raw = request.POST.get("year", "")
+    if not (raw.isdigit() and 1900 <= int(raw) <= 2999):
+        messages.error(request, _("Choose a year."))
+        return redirect("me:hours")
+    year = int(raw)
+    before = transcript_current(user=request.user, year=year)
+    try:
+        certificate = transcript_issue(user=request.user, year=year)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(f"{reverse('me:hours')}?year={year}")
+    if before is not None and before.pk == certificate.pk:
+        messages.info(
+            request,
+            _("Your study hours of %(year)s have not changed: this is your transcript.")
+            % {"year": year},
+        )
+    else:
+        messages.success(
+            request,
+            _("Your transcript of %(year)s is being prepared. It appears below.") % {"year": year},
+        )
+    return redirect("my_certificates:list")

@@ -18,6 +18,8 @@ from typing import Any
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
+from certificates.models import Certificate
+from certificates.selectors.holder import certificate_list_for_holder
 from courses.models import CourseCompletion, StudyHourEntry
 from events.models import Attendance
 from people.models import User
@@ -50,9 +52,9 @@ class IntegrityFile:
     talks: list[TalkRecord] = field(default_factory=list)
     signatures: list[PledgeSignature] = field(default_factory=list)
     appointments: list[Appointment] = field(default_factory=list)
-    #: Certificates (证书) are issued by the certificates app of issue #8, which adds them
-    #: to this section; until then the section is shown and lists nothing.
-    certificates: list[Any] = field(default_factory=list)
+    #: Certificates (证书): current ones first, then superseded and revoked ones, each with
+    #: ``state`` and ``state_label``.
+    certificates: list[Certificate] = field(default_factory=list)
 
 
 def _user(viewer: Any) -> User | None:
@@ -111,6 +113,11 @@ def _talks(viewer: User, person: User) -> list[TalkRecord]:
     )
 
 
+def _certificates(person: User) -> list[Certificate]:
+    held = certificate_list_for_holder(user=person)
+    return [*held.current, *held.past]
+
+
 def file_build(*, viewer: User, person: User) -> IntegrityFile:
     """Everything in ``person``'s file as ``viewer`` may see it. The caller has checked
     access with :func:`file_person_for_viewer` (or ``person`` is the viewer)."""
@@ -148,4 +155,5 @@ def file_build(*, viewer: User, person: User) -> IntegrityFile:
             .prefetch_related("steps")
             .order_by("-decision_date", "-id")
         ),
+        certificates=_certificates(person),
     )

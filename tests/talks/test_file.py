@@ -17,6 +17,8 @@ from pypdf import PdfReader
 from wagtail.models import Page
 
 from audit.models import AuditEntry
+from certificates.factories import CertificateFactory
+from certificates.models import Certificate, RenderStatus
 from courses.factories import CourseIndexPageFactory, CoursePageFactory
 from courses.models import CourseCompletion, StudyHourEntry
 from events.factories import EventFactory
@@ -118,6 +120,12 @@ class Records:
             )
             for kind in StepKind:
                 ProgrammeStep.objects.create(appointment=appointment, kind=kind)
+            CertificateFactory(
+                user=person,
+                source_id=90000 + i,
+                achievement_title=f"结业证书课程{i}",
+                status=RenderStatus.READY,
+            )
 
 
 @pytest.fixture
@@ -199,6 +207,48 @@ def test_my_file_as_pdf(client, org, records, pre_talk):
 def test_the_certificates_section_is_there_and_empty(org):
     file = file_build(viewer=org.finance_learner, person=org.finance_learner)
     assert file.certificates == []
+
+
+def test_the_file_lists_certificates_with_serial_title_date_and_state(client, org):
+    person = org.finance_learner
+    valid = CertificateFactory(
+        user=person, achievement_title="党纪学习教育专题课程", status=RenderStatus.READY
+    )
+    old = CertificateFactory(
+        user=person,
+        achievement_title="旧版证书课程",
+        achieved_on=datetime.date(2026, 3, 5),
+        status=RenderStatus.READY,
+        is_current=False,
+        superseded_at=timezone.now(),
+    )
+    revoked = CertificateFactory(
+        user=person,
+        achievement_title="被撤销的证书",
+        status=RenderStatus.READY,
+        revoked_at=datetime.datetime(2026, 10, 9, 8, tzinfo=datetime.UTC),
+    )
+    CertificateFactory(user=org.budget_learner, achievement_title="别人的证书")
+    file = file_build(viewer=person, person=person)
+    assert file.certificates[0].pk == valid.pk  # current ones first
+    assert {c.pk: c.state for c in file.certificates} == {
+        valid.pk: "valid",
+        old.pk: "superseded",
+        revoked.pk: "revoked",
+    }
+
+    client.force_login(person)
+    body = client.get(url("integrity_file:mine")).content.decode()
+    section = body.split('id="file-certificates"', 1)[1]
+    for certificate in (valid, old, revoked):
+        assert certificate.serial in section and certificate.achievement_title in section
+    assert "2026-03-05" in section and "别人的证书" not in section
+    assert "Valid" in section and "Superseded" in section and "Revoked · 2026-10-09" in section
+
+    text = pdf_text(client.get(url("integrity_file:mine_pdf", lang="zh-hans")).content)
+    assert valid.serial in text and "党纪学习教育专题课程" in text
+    assert revoked.serial in text and "被撤销的证书" in text
+    assert Certificate.objects.filter(user=person).count() == 3
 
 
 # --- Someone else's file -------------------------------------------------------------

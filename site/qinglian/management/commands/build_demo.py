@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from wagtail.models import Site
 
 from cases.demo import demo_cases_build
+from certificates.demo import demo_certificate_templates_build, demo_certificates_build
 from courses.demo import demo_activity_build, demo_courses_build
 from events.demo import demo_events_build
 from people.factories import unit_create
@@ -162,6 +163,9 @@ class Command(BaseCommand):
             created = self._people(units, ranks)
             logins = self._logins(units, ranks)
             self._site_settings()
+            # Before any completion is recorded, so the demo's certificates come from
+            # the completion signals like real ones.
+            demo_certificate_templates_build()
             cases = demo_cases_build()
             compilation = self._compilation()
             trainer = User.objects.filter(email=f"trainer@{DOMAIN}").first()
@@ -170,6 +174,7 @@ class Command(BaseCommand):
             activity = demo_activity_build(domain=DOMAIN)
             events = demo_events_build(domain=DOMAIN)
             demo_talks_build(domain=DOMAIN)
+            certificates = demo_certificates_build(domain=DOMAIN)
         self.stdout.write(
             self.style.SUCCESS(
                 _("Demo ready: %(units)d units, %(people)d people (%(new)d new).")
@@ -227,6 +232,16 @@ class Command(BaseCommand):
                 "new": events["created"],
                 "attendance": events["attendance"],
                 "actions": events["actions"],
+            }
+        )
+        self.stdout.write(
+            _(
+                "Certificates: %(current)d current (%(revoked)d revoked); see /me/certificates/"
+                " and /verify/."
+            )
+            % {
+                "current": certificates["certificates"],
+                "revoked": certificates["revoked"],
             }
         )
         self._print_logins(logins)

@@ -59,11 +59,16 @@ demo: sysdeps install messages
 serve: install
 	$(MANAGE) runserver $(HOST):$(PORT)
 
+# The suite runs in parallel (pytest-xdist, one process per logical CPU; each has its own test
+# database, cache key prefix and Celery queue). PYTEST_WORKERS=0 runs it in one process.
+PYTEST_WORKERS ?= logical
+XDIST := -n $(PYTEST_WORKERS) --dist load
+
 test: sysdeps-test install messages
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
 
 test-fast: install messages
-	$(PY) -m pytest -m "not browser" $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not browser" $(XDIST) $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -4,6 +4,7 @@ configured) a real Celery worker for tests marked ``integration``."""
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -162,11 +163,32 @@ def _reference_data_for_transactional_tests(request):
 
 
 @pytest.fixture(autouse=True)
-def _clear_cache():
-    """Rate-limit counters live in the cache: start every test clean."""
-    from django.core.cache import cache
+def _default_language():
+    """A request to an /en/ URL (LocaleMiddleware) or ``translation.activate`` leaves that
+    language active in the thread. Start every test in the default language, so that what a
+    test sees does not depend on which test ran before it in the same (xdist) process."""
+    from django.utils import translation
 
-    cache.clear()
+    translation.deactivate()
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Rate-limit counters live in the cache: start every test clean. On Redis only this
+    process's keys go (settings.test gives each xdist worker a key prefix): ``clear()``
+    would flush the whole DB under the tests another worker is running."""
+    from django.core.cache import caches
+    from django.core.cache.backends.redis import RedisCache
+
+    cache = caches["default"]
+    if isinstance(cache, RedisCache):
+        client = cache._cache.get_client(write=True)
+        keys = list(client.scan_iter(match=f"{cache.key_prefix}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+    else:
+        cache.clear()
     yield
 
 
@@ -198,6 +220,9 @@ def celery_worker_process(django_db_setup, django_db_blocker):
         "QINGLIAN_CELERY_EAGER": "0",
         "PYTHONPATH": f"{ROOT / 'site'}:{ROOT}",
     }
+    # One worker per pytest process (per xdist worker): it consumes only this process's
+    # queue (settings.test CELERY_TASK_DEFAULT_QUEUE) and answers only pings sent to it.
+    node = f"pytest-{os.getpid()}@{socket.gethostname()}"
     log = open(Path(tempfile.gettempdir()) / f"qinglian-celery-worker-{os.getpid()}.log", "w")  # noqa: SIM115
     proc = subprocess.Popen(
         [
@@ -213,7 +238,7 @@ def celery_worker_process(django_db_setup, django_db_blocker):
             "--without-mingle",
             "--without-gossip",
             "-n",
-            f"pytest-{os.getpid()}@%h",
+            node,
         ],
         cwd=ROOT,
         env=env,
@@ -226,7 +251,7 @@ def celery_worker_process(django_db_setup, django_db_blocker):
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             pytest.fail(f"Celery worker exited early; see {log.name}")
-        replies = app.control.ping(timeout=1)
+        replies = app.control.ping(destination=[node], timeout=1)
         if replies:
             break
     else:

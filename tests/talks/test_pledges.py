@@ -106,7 +106,7 @@ def test_an_unsigned_version_can_be_corrected(text):
 
 def test_a_signed_version_cannot_be_changed(org, text):
     pledge_sign(user=org.finance_learner, text=text, typed_name="张三丰", confirmed=True)
-    with pytest.raises(ValidationError) as exc:
+    with translation.override("en"), pytest.raises(ValidationError) as exc:
         pledge_text_update(text=text, title="新标题", body="新内容")
     assert "cannot be changed" in exc.value.messages[0]
     fresh = PledgeText.objects.get(pk=text.pk)

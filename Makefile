@@ -8,9 +8,9 @@ MANAGE := $(PY) manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-# Debian packages: WeasyPrint's Pango and HarfBuzz subsetter, a CJK font, gettext for
+# Debian packages: WeasyPrint's Pango and HarfBuzz subsetter, CJK fonts (Noto; AR PL UMing and DejaVu Serif for certificates), gettext for
 # translations. Tests also need Chromium (Playwright drives Debian's, never its own).
-DEMO_PKGS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk gettext
+DEMO_PKGS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk fonts-arphic-uming fonts-dejavu-core gettext
 TEST_PKGS := $(DEMO_PKGS) chromium
 
 .PHONY: help demo serve test test-fast lint bench install sysdeps sysdeps-test messages clean

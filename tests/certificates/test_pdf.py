@@ -140,8 +140,23 @@ def test_the_certificate_shows_name_serial_achievement_and_embeds_subset_fonts(c
         assert files, f"font {name} is not embedded"
         assert name.lstrip("/")[6:7] == "+" and name.lstrip("/")[:6].isupper(), name
     assert not [r for r in caplog.records if ".notdef" in r.getMessage()]
-    # QUALITY.md: a plain certificate stays under 150 KB (the CJK subset is most of it).
+    # Chinese in AR PL UMing (TrueType, small subsets), Latin in DejaVu Serif; Noto CJK only
+    # for characters UMing lacks (none here). QUALITY.md: at most 150 KB.
+    names = {name.lstrip("/")[7:] for name, _files in fonts}
+    assert any(n.startswith("AR-PL-UMing") for n in names), names
+    assert not any("Noto" in n for n in names), names
     assert len(data) < 150_000, len(data)
+
+
+def test_a_rare_character_the_main_chinese_face_lacks_comes_from_the_fallback_face(org):
+    # Most CJK Extension A characters (such as 㐂) are missing from AR PL UMing CN: the Noto
+    # CJK face fills in, embedded too, and nothing renders as a box.
+    certificate = CertificateFactory(user=org.finance_learner, holder_name="张㐂丰")
+    rendered = certificate_pdf(certificate)
+    assert "张㐂丰" in pdf_text(rendered.data)
+    fonts = pdf_fonts(rendered.data)
+    assert any("Noto" in name for name, _files in fonts), fonts
+    assert all(files for _name, files in fonts)
 
 
 def test_the_pdf_has_title_author_and_language(certificate):
@@ -189,7 +204,7 @@ def test_the_built_in_design_words_each_kind(org, kind, title, wording):
 
 
 def test_a_name_with_a_character_no_font_has_is_an_error(org):
-    cert = CertificateFactory(user=org.finance_learner, holder_name="张\ue000丰")
+    cert = CertificateFactory(user=org.finance_learner, holder_name="张\U00013000丰")
     with pytest.raises(MissingGlyphError):
         certificate_pdf(cert)
 

@@ -28,10 +28,11 @@ from people.access import login_required, public, role_required
 from people.models import Role, User
 from qinglian.http import client_ip
 
-from .checkin import TokenRefused, seconds_left, token_make, token_verify
+from .checkin import _TOKEN_RE, TokenRefused, seconds_left, token_make, token_verify
 from .forms_checkin import RosterMarkForm, SheetImportForm
 from .models import Attendance, AttendanceMethod, AttendanceStatus, Event
 from .selectors.attendance import checkin_state, roster_markable, roster_rows
+from .selectors.events import first_unordered
 from .selectors.scope import event_can_manage, event_can_report
 from .services.attendance import (
     REFUSED_CANCELLED,
@@ -140,6 +141,22 @@ def _record(request: HttpRequest, event: Event, scanned_at: datetime) -> HttpRes
     return response
 
 
+def _scan_event(token: str) -> Event | None:
+    """The event a token names, loaded once with everything the check-in reads (audience,
+    campaign and the campaign's audience for the completion rule); ``None`` when the token
+    names none (``token_verify`` then says why)."""
+    match = _TOKEN_RE.match(token or "")
+    if match is None:
+        return None
+    return first_unordered(_checkin_events().filter(pk=int(match.group(1))))
+
+
+def _checkin_events() -> Any:
+    return Event.objects.select_related(
+        "audience_unit", "min_rank", "campaign__audience_unit", "campaign__min_rank"
+    )
+
+
 @public
 @never_cache
 def checkin_scan(request: HttpRequest, token: str) -> HttpResponse:
@@ -148,7 +165,7 @@ def checkin_scan(request: HttpRequest, token: str) -> HttpResponse:
     decides present or late."""
     now = timezone.now()
     try:
-        check = token_verify(token=token, moment=now)
+        check = token_verify(token=token, moment=now, event=_scan_event(token))
     except TokenRefused as refused:
         return _refused(request, _token_message(refused.reason), event=None, status=400)
     event = check.event
@@ -177,11 +194,7 @@ def checkin_complete(request: HttpRequest) -> HttpResponse:
     age = (timezone.now() - scanned_at).total_seconds()
     if age > settings.QINGLIAN_CHECKIN_LOGIN_SECONDS or age < -5:
         return _refused(request, _token_message("login_expired"), event=None, status=400)
-    event = (
-        Event.objects.select_related("audience_unit", "min_rank", "campaign")
-        .filter(pk=event_id)
-        .first()
-    )
+    event = first_unordered(_checkin_events().filter(pk=event_id))
     if event is None:
         return _refused(request, _token_message("unknown_event"), event=None, status=400)
     return _record(request, event, scanned_at)

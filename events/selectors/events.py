@@ -8,8 +8,9 @@ records go through ``events.selectors.scope``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypeVar
 
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, Model, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from people.models import User
@@ -27,6 +28,13 @@ from ..models import (
 
 OPEN_LIMIT = 50
 PAST_LIMIT = 50
+_M = TypeVar("_M", bound=Model)
+
+
+def first_unordered(queryset: QuerySet[_M]) -> _M | None:
+    """The one row a unique lookup finds, or ``None``: no ORDER BY (``first()`` would add
+    the model's ordering, which for attendance joins the event table) and no exception."""
+    return next(iter(queryset.order_by()[:1]), None)
 
 
 @dataclass

@@ -31,6 +31,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -47,6 +48,7 @@ from ..models import (
     RegistrationSource,
 )
 from ..selectors.audience import event_in_audience
+from ..selectors.events import first_unordered
 from .completion import campaign_completion_evaluate
 
 # Reasons a scan is refused (the view shows a message for each).
@@ -102,10 +104,15 @@ def _ledger_sync(*, attendance: Attendance, event: Event) -> None:
 def _completion_evaluate(*, attendance: Attendance, event: Event) -> None:
     """Let E1's rule decide whether this change completes the person's campaign (a
     present/late row, or an excused one whose make-up is already done)."""
-    campaign = event.campaign
-    if campaign is None or (attendance.walk_in and not attendance.attended):
+    # Only the required events of a campaign count towards its completion: a change to
+    # any other row cannot complete it (no query).
+    if event.campaign_id is None or not event.required:
         return
-    campaign_completion_evaluate(user=attendance.user, campaign=campaign)
+    if attendance.walk_in and not attendance.attended:
+        return
+    campaign = event.campaign
+    assert campaign is not None
+    campaign_completion_evaluate(user=attendance.user, campaign=campaign, attendance=attendance)
 
 
 def _with_unit_and_rank(user: Any) -> Any:
@@ -156,12 +163,28 @@ def attendance_checkin(
     if reason is not None:
         raise CheckinRefused(reason)
     device_id = (device_id or "")[:64]
-    # Fast path: the repeated scan is one indexed SELECT.
-    existing = Attendance.objects.filter(event=event, user=user).first()
+    # Fast path: the repeated scan is one indexed SELECT (unordered: the model's ordering
+    # would join the event table).
+    existing = first_unordered(Attendance.objects.filter(event=event, user=user))
     if existing is not None:
         return CheckinResult(existing, ALREADY)
 
-    user = _with_unit_and_rank(user)
+    shared = False
+    if device_id:
+        # One query: the person with unit and rank level (the audience check and the
+        # completion rule read both) and whether someone else already checked in to this
+        # event from this device (then both rows are flagged).
+        others = Attendance.objects.filter(event=event, device_id=device_id).exclude(
+            user=OuterRef("pk")
+        )
+        user = (
+            User.objects.select_related("unit", "rank_level")
+            .annotate(device_shared=Exists(others))
+            .get(pk=user.pk)
+        )
+        shared = bool(user.device_shared)
+    else:
+        user = _with_unit_and_rank(user)
     walk_in = False
     if not event_in_audience(event=event, user=user):
         walk_in = not Registration.objects.filter(
@@ -180,19 +203,17 @@ def attendance_checkin(
         with transaction.atomic():
             # We just saw no row; a concurrent scan that inserted since then makes this
             # INSERT fail on the constraint (handled below).
-            attendance = Attendance.objects.create(event=event, user=user, **defaults)
+            attendance = Attendance.objects.create(
+                event=event, user=user, shared_device=shared, **defaults
+            )
             if walk_in:
                 Registration.objects.get_or_create(
                     event=event, user=user, defaults={"source": RegistrationSource.WALK_IN}
                 )
-            if device_id:
-                others = Attendance.objects.filter(event=event, device_id=device_id).exclude(
-                    pk=attendance.pk
-                )
-                if others.exists():
-                    others.filter(shared_device=False).update(shared_device=True)
-                    Attendance.objects.filter(pk=attendance.pk).update(shared_device=True)
-                    attendance.shared_device = True
+            if shared:
+                Attendance.objects.filter(
+                    event=event, device_id=device_id, shared_device=False
+                ).exclude(pk=attendance.pk).update(shared_device=True)
             _ledger_sync(attendance=attendance, event=event)
             _completion_evaluate(attendance=attendance, event=event)
     except IntegrityError:

@@ -36,6 +36,7 @@ from ..models import (
 )
 from ..selectors.audience import event_in_audience
 from ..selectors.campaigns import campaign_includes
+from ..selectors.events import first_unordered
 from ..signals import campaign_completed
 
 
@@ -110,12 +111,28 @@ def _required_events(*, campaign: Campaign, user: User) -> list[Event]:
     return [e for e in events if event_in_audience(event=e, user=user)]
 
 
-def _progress(*, events: list[Event], user: User) -> list[EventProgress]:
+def _progress(
+    *, events: list[Event], user: User, known: Attendance | None = None
+) -> list[EventProgress]:
+    """The state of each event for ``user``. ``known`` is a row the caller has just
+    written (its event is not read again); make-ups are read only for events without a
+    counting attendance."""
     if not events:
         return []
-    ids = [e.pk for e in events]
-    attendance = {a.event_id: a for a in Attendance.objects.filter(user=user, event_id__in=ids)}
-    makeups = {m.event_id: m for m in MakeUp.objects.filter(user=user, event_id__in=ids)}
+    attendance: dict[int, Attendance] = {}
+    if known is not None and known.user_id == user.pk:
+        attendance[known.event_id] = known
+    ids = [e.pk for e in events if e.pk not in attendance]
+    if ids:
+        attendance.update(
+            (a.event_id, a) for a in Attendance.objects.filter(user=user, event_id__in=ids)
+        )
+    open_ids = [e.pk for e in events if not (e.pk in attendance and attendance[e.pk].attended)]
+    makeups = (
+        {m.event_id: m for m in MakeUp.objects.filter(user=user, event_id__in=open_ids)}
+        if open_ids
+        else {}
+    )
     rows = []
     for event in events:
         a, m = attendance.get(event.pk), makeups.get(event.pk)
@@ -159,29 +176,47 @@ def campaign_status_for(*, user: User, campaign: Campaign) -> CampaignStatus:
     )
 
 
-def campaign_completion_evaluate(*, user: User, campaign: Campaign) -> CampaignCompletion | None:
+def _with_audience(campaign: Campaign) -> Campaign:
+    """``campaign`` with its audience unit and minimum rank loaded (one query if they
+    are not; the check-in view loads them with the event)."""
+    cache = campaign._state.fields_cache
+    if "audience_unit" in cache and ("min_rank" in cache or campaign.min_rank_id is None):
+        return campaign
+    return Campaign.objects.select_related("audience_unit", "min_rank").get(pk=campaign.pk)
+
+
+def campaign_completion_evaluate(
+    *, user: User, campaign: Campaign, attendance: Attendance | None = None
+) -> CampaignCompletion | None:
     """Record ``user``'s completion of ``campaign`` if every required event for them is
-    attended or made up; the existing completion if already recorded; else ``None``."""
-    existing = CampaignCompletion.objects.filter(campaign=campaign, user=user).first()
+    attended or made up; the existing completion if already recorded; else ``None``.
+
+    ``attendance``: a row of ``user`` the caller has just written, used as it is (not
+    read again)."""
+    existing = first_unordered(CampaignCompletion.objects.filter(campaign=campaign, user=user))
     if existing is not None:
         return existing
     user = _load_user(user)
-    campaign = Campaign.objects.select_related("audience_unit", "min_rank").get(pk=campaign.pk)
+    campaign = _with_audience(campaign)
     if not campaign_includes(campaign=campaign, user=user):
         return None
-    progress = _progress(events=_required_events(campaign=campaign, user=user), user=user)
+    events = _required_events(campaign=campaign, user=user)
+    progress = _progress(events=events, user=user, known=attendance)
     if not progress or not all(p.state.counts for p in progress):
         return None
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                completion = CampaignCompletion.objects.create(campaign=campaign, user=user)
-        except IntegrityError:
-            # Another request recorded it first (and sends the signal itself).
-            return CampaignCompletion.objects.get(campaign=campaign, user=user)
-        # Inside the transaction: the certificate is created with the completion.
-        campaign_completed.send(sender=CampaignCompletion, completion=completion)
-    return completion
+    created: CampaignCompletion | None = None
+    try:
+        # One savepoint for the row and the signal: a receiver that fails rolls the
+        # completion back; the certificate is created with the completion.
+        with transaction.atomic():
+            created = CampaignCompletion.objects.create(campaign=campaign, user=user)
+            campaign_completed.send(sender=CampaignCompletion, completion=created)
+    except IntegrityError:
+        if created is not None:
+            raise  # a receiver's error, not the race below
+        # Another request recorded it first (and sends the signal itself).
+        return CampaignCompletion.objects.get(campaign=campaign, user=user)
+    return created
 
 
 def connect_receivers() -> None:

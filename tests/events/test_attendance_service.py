@@ -33,6 +33,7 @@ from events.services.attendance import (
     attendance_mark,
     attendance_walk_in_confirm,
 )
+from people.models import User
 
 pytestmark = pytest.mark.django_db
 MIN = datetime.timedelta(minutes=1)
@@ -119,20 +120,14 @@ def test_losing_the_insert_race_reads_the_winners_row(org, event, monkeypatch):
         event=event, user=org.finance_learner, status="present", method="qr",
         checked_in_at=event.starts_at,
     )  # fmt: skip
-    real_filter = Attendance.objects.filter
+    real_first = attendance_services.first_unordered
     calls = {"n": 0}
 
-    class NoneFirst:
-        def first(self):
-            return None
-
-    def filter_once(*args, **kwargs):
+    def none_once(queryset):
         calls["n"] += 1
-        if calls["n"] == 1:
-            return NoneFirst()
-        return real_filter(*args, **kwargs)
+        return None if calls["n"] == 1 else real_first(queryset)
 
-    monkeypatch.setattr(Attendance.objects, "filter", filter_once)
+    monkeypatch.setattr(attendance_services, "first_unordered", none_once)
     result = scan(event, org.finance_learner, event.starts_at + 20 * MIN)
     assert result.outcome == ALREADY and result.attendance.pk == winner.pk
     assert Attendance.objects.count() == 1
@@ -300,12 +295,80 @@ def test_completion_is_evaluated_after_a_roster_mark(org, event, monkeypatch):
     calls = []
     monkeypatch.setattr(
         attendance_services, "campaign_completion_evaluate",
-        lambda *, user, campaign: calls.append((user.pk, campaign.pk)),
+        lambda *, user, campaign, attendance: calls.append((user.pk, campaign.pk, attendance)),
     )  # fmt: skip
-    attendance_mark(
+    row = attendance_mark(
         event=event, user=org.budget_learner, status="present", by=org.trainer, method="roster"
     )
-    assert calls == [(org.budget_learner.pk, event.campaign_id)]
+    assert calls == [(org.budget_learner.pk, event.campaign_id, row)]
+
+
+def test_an_optional_event_does_not_evaluate_the_campaign(org, campaign, event, monkeypatch):
+    """Only required events count towards a campaign: attending an optional one cannot
+    complete it, so the rule is not even asked (and nothing is recorded)."""
+    optional = EventFactory(
+        campaign=campaign, audience_unit=org.city, trainer=org.trainer, required=False,
+        starts_at=event.starts_at, ends_at=event.ends_at,
+        checkin_opens_at=event.checkin_opens_at, checkin_closes_at=event.checkin_closes_at,
+    )  # fmt: skip
+    calls = []
+    monkeypatch.setattr(
+        attendance_services, "campaign_completion_evaluate",
+        lambda **kwargs: calls.append(kwargs),
+    )  # fmt: skip
+    assert scan(optional, org.finance_learner, event.starts_at).created
+    attendance_mark(
+        event=optional, user=org.budget_learner, status="present", by=org.trainer,
+        method="roster",
+    )  # fmt: skip
+    assert calls == []
+    assert scan(event, org.finance_learner, event.starts_at).created
+    assert len(calls) == 1
+
+
+def queries_of(fn):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        result = fn()
+    return result, [q["sql"] for q in ctx.captured_queries]
+
+
+def test_query_counts_of_a_scan(org, campaign, event):
+    """What one scan costs: a repeat is one SELECT; a new row at an event outside any
+    campaign is the person (with unit, rank and the device check), the INSERT and the
+    ledger entry; a new row that does not complete the campaign adds four reads."""
+    from qinglian.pdf import organisation_name
+
+    organisation_name()  # the site's settings row is made once, before the first certificate
+    loose = EventFactory(
+        audience_unit=org.city, trainer=org.trainer, starts_at=event.starts_at,
+        ends_at=event.ends_at, checkin_opens_at=event.checkin_opens_at,
+        checkin_closes_at=event.checkin_closes_at,
+    )  # fmt: skip
+    second = EventFactory(campaign=campaign, audience_unit=org.city, trainer=org.trainer)
+    at = event.starts_at
+    # user (+unit, rank, device) · savepoint · INSERT · ledger (SELECT, savepoint, INSERT,
+    # release) · release · and the repeat check first.
+    result, sql = queries_of(lambda: scan(loose, org.finance_learner, at, device="p1"))
+    assert result.created and len(sql) == 9, sql
+    result, sql = queries_of(lambda: scan(loose, org.finance_learner, at, device="p1"))
+    assert result.outcome == ALREADY and len(sql) == 1, sql
+    # In the campaign, one required event still missing: + completion check, required
+    # events, the person's other attendance, their make-ups (the campaign is not reloaded).
+    user = User.objects.get(pk=org.finance_learner.pk)
+    result, sql = queries_of(lambda: scan(event, user, at, device="p1"))
+    assert result.created and len(sql) == 9 + 4, sql
+    assert not CampaignCompletion.objects.exists()
+    # The last required event: the row just written is not read again, no make-up is read
+    # (every event attended) and the completion with its certificate is recorded.
+    attend_second = lambda: scan(second, user, second.starts_at, device="p1")  # noqa: E731
+    result, sql = queries_of(attend_second)
+    assert result.created and CampaignCompletion.objects.filter(user=user).exists()
+    assert not any("events_makeup" in q for q in sql), sql
+    reads = [q for q in sql if q.startswith('SELECT "events_attendance"') and " IN (" in q]
+    assert len(reads) == 1 and f"IN ({event.pk})" in reads[0], sql  # the other event only
 
 
 def test_status_for_scan_uses_late_after_minutes(org):

@@ -189,3 +189,43 @@ def test_completion_is_kept_after_a_correction(org, campaign, events):
     first = campaign_completion_evaluate(user=org.finance_learner, campaign=campaign)
     attend(events[1], org.finance_learner, AttendanceStatus.ABSENT)
     assert campaign_completion_evaluate(user=org.finance_learner, campaign=campaign) == first
+
+
+def test_a_receiver_failing_on_a_constraint_is_not_taken_for_the_race(org, campaign, events):
+    """One savepoint holds the completion and its signal: a receiver's IntegrityError
+    rolls the completion back and reaches the caller (it is not read as "another request
+    recorded it first")."""
+    from django.db import IntegrityError, transaction
+
+    attend(events[0], org.finance_learner)
+    attend(events[1], org.finance_learner)
+
+    def broken(sender, completion, **kwargs):
+        raise IntegrityError("receiver failed")
+
+    campaign_completed.connect(broken, dispatch_uid="test-completion-broken")
+    try:
+        with transaction.atomic(), pytest.raises(IntegrityError, match="receiver failed"):
+            campaign_completion_evaluate(user=org.finance_learner, campaign=campaign)
+    finally:
+        campaign_completed.disconnect(dispatch_uid="test-completion-broken")
+    assert not CampaignCompletion.objects.exists()
+
+
+def test_the_row_just_written_is_used_as_it_is(org, campaign, events, signals):
+    """The caller's fresh row is not read again; with every event attended no make-up
+    is read either."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    attend(events[0], org.finance_learner)
+    fresh = attend(events[1], org.finance_learner)
+    with CaptureQueriesContext(connection) as ctx:
+        completion = campaign_completion_evaluate(
+            user=org.finance_learner, campaign=campaign, attendance=fresh
+        )
+    assert completion is not None and signals == [completion.pk]
+    sql = [q["sql"] for q in ctx.captured_queries]
+    reads = [q for q in sql if q.startswith('SELECT "events_attendance"')]
+    assert len(reads) == 1 and f"IN ({events[0].pk})" in reads[0], sql
+    assert not any("events_makeup" in q for q in sql), sql

@@ -2,45 +2,58 @@
 ``verification_url``, and ``template_text_problems`` (the check that keeps markup and
 resource references out of a template's wording).
 
-Everything goes through ``qinglian.pdf.pdf_render``: WeasyPrint with the shared font
+Rendered as ``qinglian.pdf.pdf_render`` does (WeasyPrint with the shared font
 configuration, the CJK fonts embedded as subsets, the static-only URL fetcher and an
-error when a character has no glyph.
+error when a character has no glyph), with the stylesheet parsed once per process
+(:func:`stylesheet`) rather than in every render.
 
 * The wording of a template is plain text. Placeholders (``{name}``, ``{achievement}``,
   ``{date}``, ``{hours}``, ``{serial}``) are cut out of the text and the pieces go into an
   auto-escaped Django template: nothing a trainer writes is ever parsed as HTML or CSS.
 * The images (background, seal, signatures) are read here from the image's storage,
   checked by content (PNG or JPEG, by Pillow), and handed to the renderer under URLs of
-  our own choosing (``extra=``); the fetcher refuses every other URL.
-* The QR code is an inline SVG (segno) of :func:`verification_url`; nothing is fetched.
+  our own choosing (``extra=``); the fetcher refuses every other URL. Checking and scaling
+  are done once per image content (cached by SHA-256), not once per certificate.
+* The QR code (segno) of :func:`verification_url` is a PNG with one pixel per module,
+  handed over the same way and drawn unsmoothed; the link around it stays.
 * The same certificate renders to the same bytes: the document carries no render time.
 """
 
 from __future__ import annotations
 
 import datetime
+import hashlib
 import io
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin
 
 import segno
 from django.template.loader import render_to_string
+from django.templatetags.static import static
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
-from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from PIL import Image as PILImage
 from PIL import UnidentifiedImageError
+from weasyprint import CSS, HTML
 
 from qinglian.pdf import (
+    FONT_CONFIG,
+    MissingGlyphError,
     PDFRenderError,
     RenderedPDF,
+    StaticOnlyURLFetcher,
     document_base_url,
+    missing_glyphs,
     organisation_name,
-    pdf_render,
+    weasyprint_warnings,
 )
 
 from .achievements import AchievementKind
@@ -50,6 +63,7 @@ if TYPE_CHECKING:
 
 CERTIFICATE_TEMPLATE = "pdf/certificate.html"
 TRANSCRIPT_TEMPLATE = "pdf/certificate_transcript.html"
+STYLESHEET = "pdf/certificate.css"
 
 PLACEHOLDERS = ("name", "achievement", "date", "hours", "serial")
 # ``{word}``: a placeholder; any other brace is a mistake.
@@ -69,6 +83,10 @@ SEAL_PX = 320
 SIGNATURE_PX = 360
 # The URLs the document uses for the images read here (never fetched from anywhere).
 RESOURCE_PATH = "_certificate-resources/"
+# Images scaled and checked, by content hash: a template's seal is scaled once per process,
+# not once per certificate. Small: a few templates, a few images each.
+FITTED_CACHE_SIZE = 32
+FITTED_CACHE_BYTES = 24 * 1024 * 1024
 
 ENGLISH_MONTHS = (
     "January",
@@ -245,12 +263,22 @@ def verification_url(certificate: Certificate) -> str:
     return document_base_url().rstrip("/") + path
 
 
-def qr_svg(url: str) -> SafeString:
-    """An inline SVG QR code of ``url`` (segno writes only the path of its modules)."""
+QR_BORDER = 2  # modules of quiet zone
+
+
+def qr_png(url: str) -> bytes:
+    """A QR code of ``url`` as a PNG with one pixel per module (segno chooses version and
+    mask), drawn without smoothing (``image-rendering: pixelated``): sharp at any size, and
+    a fraction of the cost of laying out a vector path of a few hundred runs."""
     qr = segno.make(url, error="m", micro=False)
-    svg = qr.svg_inline(scale=1, border=2, dark="#000", omitsize=True, svgclass="qr__code")
-    # segno's output, built from our own URL: no text of anyone's in it.
-    return mark_safe(svg)
+    width, height = qr.symbol_size(scale=1, border=QR_BORDER)
+    size = (int(width), int(height))
+    pixels = bytes(
+        0 if dark else 255 for row in qr.matrix_iter(scale=1, border=QR_BORDER) for dark in row
+    )
+    out = io.BytesIO()
+    PILImage.frombytes("L", size, pixels).save(out, "PNG", compress_level=9)
+    return out.getvalue()
 
 
 # --- Images -------------------------------------------------------------------------
@@ -259,25 +287,55 @@ def qr_svg(url: str) -> SafeString:
 def image_read(image: Any, *, label: str) -> tuple[bytes, str]:
     """The bytes and content type of a Wagtail image's original file, read through its
     storage and checked by content: PNG or JPEG only (else :class:`CertificateImageError`)."""
+    data = _image_file_bytes(image, label=label)
+    return data, _image_checked_type(data, label=label)
+
+
+def _image_file_bytes(image: Any, *, label: str) -> bytes:
     try:
         with image.file.open("rb") as handle:
-            data = handle.read(MAX_IMAGE_BYTES + 1)
+            data: bytes = handle.read(MAX_IMAGE_BYTES + 1)
     except (OSError, ValueError) as exc:
         raise CertificateImageError(f"{label}: the image file cannot be read") from exc
     if len(data) > MAX_IMAGE_BYTES:
         raise CertificateImageError(f"{label}: the image file is too large")
+    return data
+
+
+def _image_checked_type(data: bytes, *, label: str) -> str:
     content_type = image_content_type(data)
     if content_type is None:
         raise CertificateImageError(f"{label}: only PNG and JPEG images can be used")
-    return data, content_type
+    return content_type
+
+
+_fitted: OrderedDict[tuple[str, int, bool], tuple[bytes, str]] = OrderedDict()
+_fitted_lock = threading.Lock()
 
 
 def image_resource(
     image: Any, *, label: str, max_pixels: int, palette: bool = False
 ) -> tuple[bytes, str]:
-    """:func:`image_read`, scaled down to ``max_pixels`` (see :func:`image_fit`)."""
-    data, content_type = image_read(image, label=label)
-    return image_fit(data, content_type, max_pixels=max_pixels, palette=palette), content_type
+    """:func:`image_read`, scaled down to ``max_pixels`` (see :func:`image_fit`).
+
+    The file is read every time (it may have been replaced); the check and the scaling
+    are done once per content (SHA-256) and kept for the next certificates."""
+    data = _image_file_bytes(image, label=label)
+    key = (hashlib.sha256(data).hexdigest(), max_pixels, palette)
+    with _fitted_lock:
+        cached = _fitted.get(key)
+        if cached is not None:
+            _fitted.move_to_end(key)
+            return cached
+    content_type = _image_checked_type(data, label=label)
+    result = image_fit(data, content_type, max_pixels=max_pixels, palette=palette), content_type
+    with _fitted_lock:
+        _fitted[key] = result
+        while len(_fitted) > FITTED_CACHE_SIZE or (
+            len(_fitted) > 1 and sum(len(v[0]) for v in _fitted.values()) > FITTED_CACHE_BYTES
+        ):
+            _fitted.popitem(last=False)
+    return result
 
 
 def image_fit(data: bytes, content_type: str, *, max_pixels: int, palette: bool) -> bytes:
@@ -287,7 +345,7 @@ def image_fit(data: bytes, content_type: str, *, max_pixels: int, palette: bool)
     with PILImage.open(io.BytesIO(data)) as image:
         image.load()
         if max(image.size) <= max_pixels and not (palette and content_type == "image/png"):
-            return data
+            return _as_embedded(data, content_type)
         if max(image.size) > max_pixels:
             image.thumbnail((max_pixels, max_pixels), PILImage.Resampling.LANCZOS)
         out = io.BytesIO()
@@ -300,7 +358,25 @@ def image_fit(data: bytes, content_type: str, *, max_pixels: int, palette: bool)
                 result = rgba.quantize(colors=64, method=PILImage.Quantize.FASTOCTREE)
             result.save(out, "PNG", optimize=True)
         fitted = out.getvalue()
-    return fitted if len(fitted) < len(data) else data
+    return _as_embedded(fitted if len(fitted) < len(data) else data, content_type)
+
+
+def _as_embedded(data: bytes, content_type: str) -> bytes:
+    """A PNG as WeasyPrint embeds it: a palette or transparent-colour PNG converted once,
+    here, to RGB(A) (the conversion WeasyPrint would otherwise redo in every render).
+    Same pixels, so the same PDF."""
+    if content_type != "image/png":
+        return data
+    with PILImage.open(io.BytesIO(data)) as image:
+        if "transparency" in image.info:
+            converted = image.convert("RGBA")
+        elif image.mode in ("1", "P", "I"):
+            converted = image.convert("RGB")
+        else:
+            return data
+    out = io.BytesIO()
+    converted.save(out, "PNG", compress_level=1)
+    return out.getvalue()
 
 
 def image_content_type(data: bytes) -> str | None:
@@ -334,6 +410,9 @@ class Resources:
         data, content_type = image_resource(
             image, label=label, max_pixels=max_pixels, palette=palette
         )
+        return self.put(name, data, content_type)
+
+    def put(self, name: str, data: bytes, content_type: str) -> str:
         extension = "png" if content_type == "image/png" else "jpg"
         url = f"{self.base}{RESOURCE_PATH}{name}.{extension}"
         self.files[url] = (data, content_type)
@@ -456,7 +535,7 @@ def certificate_context(
         "seal_url": seal_url,
         "background_url": background_url,
         "verification_url": url,
-        "qr": qr_svg(url),
+        "qr_url": resources.put("qr", qr_png(url), "image/png"),
     }
     if is_transcript:
         context.update(transcript_context(certificate))
@@ -516,9 +595,53 @@ def _render(context: dict[str, Any]) -> str:
         return render_to_string(template, context)
 
 
+_stylesheets: dict[tuple[str, str], tuple[Path, int, CSS]] = {}
+_stylesheets_lock = threading.Lock()
+
+
+def stylesheet(base: str) -> CSS:
+    """``static/pdf/certificate.css``, parsed once per process and again when the file
+    changes. Read through the static-only fetcher like any other resource; parsing it and
+    compiling its selectors in every render was a sixth of the cost of a certificate."""
+    url = urljoin(base, static(STYLESHEET))
+    key = (base, url)
+    with _stylesheets_lock:
+        cached = _stylesheets.get(key)
+    if cached is not None:
+        path, version, css = cached
+        try:
+            if path.stat().st_mtime_ns == version:
+                return css
+        except OSError:
+            pass
+    fetcher = StaticOnlyURLFetcher(base)
+    path = fetcher.local_path(url)
+    version = path.stat().st_mtime_ns
+    css = CSS(url=url, url_fetcher=fetcher, font_config=FONT_CONFIG)
+    with _stylesheets_lock:
+        _stylesheets.clear()
+        _stylesheets[key] = (path, version, css)
+    return css
+
+
 def _pdf(certificate: Certificate, *, template: CertificateTemplate | None) -> RenderedPDF:
+    """As ``qinglian.pdf.pdf_render`` (shared fonts, subset, static-only fetcher with our
+    images as ``extra``, an error on a missing glyph), with the stylesheet parsed once."""
     context, resources = certificate_context(certificate, template=template)
-    return pdf_render(_render(context), extra=resources)
+    html = _render(context)
+    base = document_base_url()
+    css = stylesheet(base)
+    fetcher = StaticOnlyURLFetcher(base, extra=resources)
+    with weasyprint_warnings() as messages:
+        document = HTML(string=html, base_url=base, url_fetcher=fetcher).render(
+            font_config=FONT_CONFIG, stylesheets=[css]
+        )
+        data = document.write_pdf(full_fonts=False)
+    glyphs = missing_glyphs(messages)
+    if glyphs:
+        raise MissingGlyphError("; ".join(glyphs[:5]))
+    assert isinstance(data, bytes)
+    return RenderedPDF(data=data, page_count=len(document.pages), warnings=messages)
 
 
 def certificate_pdf(certificate: Certificate) -> RenderedPDF:

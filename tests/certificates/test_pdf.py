@@ -8,9 +8,11 @@ from __future__ import annotations
 import datetime
 import io
 import logging
+import re
 from decimal import Decimal
 
 import pytest
+import segno
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.utils import translation
@@ -18,6 +20,7 @@ from PIL import Image as PILImage
 from pypdf import PdfReader
 from wagtail.images import get_image_model
 
+from certificates import pdf as certificates_pdf
 from certificates.factories import (
     CertificateFactory,
     CertificateTemplateFactory,
@@ -176,10 +179,21 @@ def test_the_qr_code_links_to_the_verification_page(certificate, settings):
     url = verification_url(certificate)
     assert url == "https://qinglian.example.gov.cn/verify/7K3M9Q2X8R4T6W1Z/"
     html = certificate_html(certificate)
-    assert f'<a class="qr" href="{url}"><svg' in html
+    assert f'<a class="qr" href="{url}"><img class="qr__code"' in html
     data = certificate_pdf(certificate).data
     assert url in link_uris(data)
     assert url in pdf_text(data)
+    # The QR image holds the URL: one pixel per module, black on white, square.
+    (qr,) = reader(data).pages[0].images
+    expected = segno.make(url, error="m", micro=False)
+    assert qr.image.size == expected.symbol_size(scale=1, border=2)
+    modules = [[pixel < 128 for pixel in row] for row in _rows(qr.image.convert("L"))]
+    assert modules == [[bool(m) for m in row] for row in expected.matrix_iter(border=2)]
+
+
+def _rows(image):
+    width, height = image.size
+    return [[image.getpixel((x, y)) for x in range(width)] for y in range(height)]
 
 
 def test_an_english_certificate_verifies_on_the_english_page(org):
@@ -198,7 +212,7 @@ def test_an_english_certificate_verifies_on_the_english_page(org):
 def test_the_built_in_design_words_each_kind(org, kind, title, wording):
     cert = CertificateFactory(user=org.finance_learner, kind=kind, hours=None)
     html = certificate_html(cert)
-    assert f'<h1 class="title">{title}</h1>' in html
+    assert re.search(rf'<h1 class="title[^"]*">{title}</h1>', html), html
     assert wording in html
     assert "学时" not in html  # no hours, no mention of them
 
@@ -278,10 +292,13 @@ def test_a_url_smuggled_into_a_template_is_never_fetched(org, fetched):
     )
     SignatoryFactory(template=template, name='<img src="https://evil.example/s.png">')
     cert = CertificateFactory(user=org.finance_learner, template=template)
+    certificates_pdf._stylesheets.clear()  # parsed once per process: parse it here
     text = pdf_text(certificate_pdf(cert).data)
     assert "evil.example" in text  # printed as text
     assert fetched, "the stylesheet is fetched through the fetcher"
-    assert all(url.endswith("/static/pdf/certificate.css") for url in fetched), fetched
+    # Only our own: the stylesheet and the QR code made here.
+    assert sorted(url.rsplit("/", 1)[1] for url in fetched) == ["certificate.css", "qr.png"]
+    assert all(url.startswith("http://testserver/") for url in fetched), fetched
 
 
 def test_the_fetcher_refuses_outside_urls_and_files():
@@ -344,10 +361,11 @@ def test_background_seal_and_signature_are_drawn_from_the_image_files(org, fetch
     cert = CertificateFactory(user=org.finance_learner, template=template)
     data = certificate_pdf(cert).data
     images = reader(data).pages[0].images
-    assert len(images) == 3
+    assert len(images) == 4  # and the QR code
     resources = [url for url in fetched if "/_certificate-resources/" in url]
     assert sorted(u.rsplit("/", 1)[1] for u in resources) == [
         "background.jpg",
+        "qr.png",
         "seal.png",
         "signature-0.png",
     ]
@@ -359,9 +377,35 @@ def test_a_large_seal_is_embedded_no_larger_than_the_print_needs(org):
     )
     cert = CertificateFactory(user=org.finance_learner, template=template)
     data = certificate_pdf(cert).data
-    (seal,) = reader(data).pages[0].images
-    assert max(seal.image.size) <= 320
+    seal, _qr = sorted(reader(data).pages[0].images, key=lambda i: -i.image.size[0])
+    assert max(seal.image.size) == 320
     assert certificate_pdf(cert).data == data  # scaling keeps the render deterministic
+
+
+def test_a_seal_is_scaled_once_and_a_replaced_seal_file_is_read_again(org, monkeypatch):
+    # The scaled seal is kept by content: the next certificate reuses it (no second
+    # scaling), but the file is read every time, so a replaced image shows at once.
+    image = wagtail_image(image_bytes("PNG", (1600, 1600)), "seal.png")
+    template = CertificateTemplateFactory(seal=image)
+    first = CertificateFactory(user=org.finance_learner, template=template)
+    second = CertificateFactory(user=org.budget_learner, template=template)
+    calls = []
+    original = certificates_pdf.image_fit
+    monkeypatch.setattr(
+        certificates_pdf, "image_fit", lambda *a, **k: calls.append(1) or original(*a, **k)
+    )
+    certificates_pdf._fitted.clear()
+    certificate_pdf(first)
+    certificate_pdf(second)
+    assert len(calls) == 1
+    buf = io.BytesIO()
+    PILImage.new("RGB", (1600, 800), (20, 20, 200)).save(buf, "PNG")
+    with image.file.storage.open(image.file.name, "wb") as handle:
+        handle.write(buf.getvalue())
+    data = certificate_pdf(first).data
+    assert len(calls) == 2
+    sizes = sorted(i.image.size for i in reader(data).pages[0].images)
+    assert (320, 160) in sizes
 
 
 @pytest.mark.parametrize(("data", "name"), [(SVG, "seal.svg"), (None, "seal.gif")])

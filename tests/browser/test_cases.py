@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from .conftest import PHONE, assert_accessible, axe_violations, format_violations
 
@@ -127,8 +128,16 @@ def test_trainer_writes_another_approves_cadre_finds_and_reads(
     approve = admin.locator(
         "button[data-workflow-action-name='approve']:not([data-workflow-action-modal-url])"
     ).first
-    if not approve.is_visible():
+    # The action sits in the footer's drop-down; a click on its toggle before Wagtail's
+    # scripts have connected does nothing (seen on a loaded CI machine), so try again.
+    for _attempt in range(5):
+        if approve.is_visible():
+            break
         admin.locator("footer [data-w-dropdown-target='toggle']").last.click()
+        try:
+            approve.wait_for(state="visible", timeout=3000)
+        except PlaywrightTimeoutError:
+            continue
     with admin.expect_navigation():
         approve.click()
     case.refresh_from_db()

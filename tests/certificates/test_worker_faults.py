@@ -58,6 +58,14 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def _reroute(app) -> None:
+    """Make a change of ``task_routes`` take effect: Celery builds its router once (a cached
+    property) from the routes of the time, so after an earlier test in this process sent a
+    task, new routes were ignored and the render went to the session's own worker."""
+    app.amqp.flush_routes()
+    app.amqp.__dict__.pop("router", None)
+
+
 def _wait_for(predicate, *, timeout: float, what: str, proc=None, log: Path | None = None):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -122,6 +130,7 @@ def fault_worker(tmp_path):
     previous = (app.conf.task_always_eager, app.conf.task_routes)
     app.conf.task_always_eager = False
     app.conf.task_routes = {"certificates.tasks.*": {"queue": queue}}
+    _reroute(app)
     try:
         _wait_for(
             lambda: app.control.ping(destination=[name], timeout=1),
@@ -133,6 +142,7 @@ def fault_worker(tmp_path):
         yield proc, media, log
     finally:
         app.conf.task_always_eager, app.conf.task_routes = previous
+        _reroute(app)
         proc.terminate()
         try:
             proc.wait(timeout=20)

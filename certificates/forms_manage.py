@@ -13,17 +13,9 @@ from people.models import OrgUnit
 
 from .achievements import AchievementKind
 from .selectors.manage import certificate_unit_choices
-from .services.lifecycle import REASON_MAX_LENGTH
+from .services.lifecycle import REASON_MAX_LENGTH, STATE_LABELS
 
-STATE_CHOICES = [
-    ("", _("All states")),
-    ("valid", _("Valid")),
-    ("pending", _("Being prepared")),
-    ("failed", _("PDF failed")),
-    ("expired", _("Expired")),
-    ("revoked", _("Revoked")),
-    ("superseded", _("Superseded")),
-]
+STATE_CHOICES = [("", _("All states")), *STATE_LABELS.items()]
 
 
 class CertificateFilterForm(forms.Form):

@@ -42,18 +42,16 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from PIL import Image as PILImage
 from PIL import UnidentifiedImageError
-from weasyprint import CSS, HTML
+from weasyprint import CSS
 
 from qinglian.pdf import (
     FONT_CONFIG,
-    MissingGlyphError,
     PDFRenderError,
     RenderedPDF,
     StaticOnlyURLFetcher,
     document_base_url,
-    missing_glyphs,
     organisation_name,
-    weasyprint_warnings,
+    pdf_render,
 )
 
 from .achievements import AchievementKind
@@ -625,23 +623,13 @@ def stylesheet(base: str) -> CSS:
 
 
 def _pdf(certificate: Certificate, *, template: CertificateTemplate | None) -> RenderedPDF:
-    """As ``qinglian.pdf.pdf_render`` (shared fonts, subset, static-only fetcher with our
-    images as ``extra``, an error on a missing glyph), with the stylesheet parsed once."""
+    """``qinglian.pdf.pdf_render`` with our images as ``extra`` resources and the
+    stylesheet parsed once per process."""
     context, resources = certificate_context(certificate, template=template)
-    html = _render(context)
     base = document_base_url()
-    css = stylesheet(base)
-    fetcher = StaticOnlyURLFetcher(base, extra=resources)
-    with weasyprint_warnings() as messages:
-        document = HTML(string=html, base_url=base, url_fetcher=fetcher).render(
-            font_config=FONT_CONFIG, stylesheets=[css]
-        )
-        data = document.write_pdf(full_fonts=False)
-    glyphs = missing_glyphs(messages)
-    if glyphs:
-        raise MissingGlyphError("; ".join(glyphs[:5]))
-    assert isinstance(data, bytes)
-    return RenderedPDF(data=data, page_count=len(document.pages), warnings=messages)
+    return pdf_render(
+        _render(context), base_url=base, extra=resources, stylesheets=[stylesheet(base)]
+    )
 
 
 def certificate_pdf(certificate: Certificate) -> RenderedPDF:

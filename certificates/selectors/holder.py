@@ -11,23 +11,19 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ..models import Certificate
+from ..services import lifecycle
 
+# The managers' words, but a failed render is worded for the holder.
 STATE_LABELS: dict[str, Any] = {
-    "pending": _("Being prepared"),  # the keys are services.lifecycle.STATES
-    "valid": _("Valid"),
-    "revoked": _("Revoked"),
-    "expired": _("Expired"),
-    "superseded": _("Superseded"),
-    "failed": _("Could not be prepared"),
+    **lifecycle.STATE_LABELS,
+    lifecycle.FAILED: _("Could not be prepared"),
 }
 
 
 def certificate_state_of(certificate: Certificate, *, today: datetime.date | None = None) -> str:
     """One of pending, valid, revoked, expired, superseded, failed
     (``services.lifecycle.certificate_state``)."""
-    from ..services.lifecycle import certificate_state
-
-    return certificate_state(certificate, today=today or timezone.localdate())
+    return lifecycle.certificate_state(certificate, today=today or timezone.localdate())
 
 
 def certificate_state_label(state: str) -> str:

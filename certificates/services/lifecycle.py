@@ -26,6 +26,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from audit.models import AuditAction
 from audit.services import audit_record
@@ -40,6 +41,15 @@ PENDING = "pending"
 FAILED = "failed"
 VALID = "valid"
 STATES = (VALID, PENDING, FAILED, EXPIRED, REVOKED, SUPERSEDED)
+#: Each state in words, as managers see it (the holder's pages word "failed" gently).
+STATE_LABELS: dict[str, Any] = {
+    VALID: gettext_lazy("Valid"),
+    PENDING: gettext_lazy("Being prepared"),
+    FAILED: gettext_lazy("PDF failed"),
+    EXPIRED: gettext_lazy("Expired"),
+    REVOKED: gettext_lazy("Revoked"),
+    SUPERSEDED: gettext_lazy("Superseded"),
+}
 
 #: Longest revocation reason kept.
 REASON_MAX_LENGTH = 1000

@@ -22,7 +22,7 @@ import logging
 import mimetypes
 import posixpath
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -175,15 +175,17 @@ def pdf_render(
     *,
     base_url: str | None = None,
     extra: Mapping[str, tuple[bytes, str]] | None = None,
+    stylesheets: Sequence[Any] = (),
 ) -> RenderedPDF:
     """Lay out ``html`` and write the PDF, with subset fonts and the static-only fetcher
-    (plus the ``extra`` resources, by URL). Raises :class:`MissingGlyphError` when a
+    (plus the ``extra`` resources, by URL), and ``stylesheets`` already parsed by the caller
+    (``weasyprint.CSS`` objects, e.g. kept for the life of the process). Raises :class:`MissingGlyphError` when a
     character had no glyph."""
     base = base_url or document_base_url()
     fetcher = StaticOnlyURLFetcher(base, extra=extra)
     with weasyprint_warnings() as messages:
         document = HTML(string=html, base_url=base, url_fetcher=fetcher).render(
-            font_config=FONT_CONFIG
+            font_config=FONT_CONFIG, stylesheets=list(stylesheets)
         )
         data = document.write_pdf(full_fonts=False)
     glyphs = missing_glyphs(messages)

@@ -3,41 +3,19 @@ once make one batch, and several builds of one batch write its ZIP once."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from django.core.files.base import ContentFile
-from django.db import connection, connections
+from django.db import connection
 
 from certificates.factories import CertificateFactory
 from certificates.models import BatchStatus, CertificateBatch, RenderStatus
 from certificates.services.batches import batch_build, batch_request
+from tests.concurrency import in_threads
 
 needs_pg = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="real concurrency needs PostgreSQL"
 )
 pytestmark = [needs_pg, pytest.mark.django_db(transaction=True)]
-
-
-def in_threads(fns):
-    barrier = threading.Barrier(len(fns))
-    results, errors = [None] * len(fns), []
-
-    def run(i, fn):
-        try:
-            barrier.wait()
-            results[i] = fn()
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate(fns)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return results, errors
 
 
 @pytest.fixture

@@ -6,15 +6,15 @@ simulated races in test_progress.py and test_completion.py."""
 from __future__ import annotations
 
 import datetime
-import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from courses.models import CourseCompletion, LessonProgress
 from courses.services.completion import course_evaluate
 from courses.services.progress import lesson_heartbeat, lesson_open
 from courses.signals import course_completed
+from tests.concurrency import in_threads
 
 needs_pg = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="real concurrency needs PostgreSQL"
@@ -22,27 +22,6 @@ needs_pg = pytest.mark.skipif(
 pytestmark = [needs_pg, pytest.mark.django_db(transaction=True)]
 
 T0 = datetime.datetime(2026, 3, 2, 9, 0, tzinfo=datetime.UTC)
-
-
-def in_threads(fns):
-    barrier = threading.Barrier(len(fns))
-    results, errors = [None] * len(fns), []
-
-    def run(i, fn):
-        try:
-            barrier.wait()
-            results[i] = fn()
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate(fns)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    return results, errors
 
 
 def test_concurrent_heartbeats_with_the_same_sequence_count_once(org, course_tree, enrol):

@@ -10,7 +10,7 @@ import datetime
 import threading
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from events.factories import CampaignActionFactory, CampaignFactory, EventFactory
@@ -24,32 +24,12 @@ from events.models import (
 from events.services.campaigns import report_save
 from events.services.completion import campaign_completion_evaluate
 from events.signals import campaign_completed
+from tests.concurrency import in_threads
 
 needs_pg = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="real concurrency needs PostgreSQL"
 )
 pytestmark = [needs_pg, pytest.mark.django_db(transaction=True)]
-
-
-def in_threads(fns):
-    barrier = threading.Barrier(len(fns))
-    results, errors = [None] * len(fns), []
-
-    def run(i, fn):
-        try:
-            barrier.wait()
-            results[i] = fn()
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate(fns)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    return results, errors
 
 
 def test_concurrent_report_submits_make_one_report(org):

@@ -4,42 +4,20 @@ two admins approving the same leave at once record one decision."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection, connections
+from django.db import connection
 
 from events.factories import EventFactory
 from events.models import LeaveRequest, LeaveStatus, MakeUp, Registration
 from events.services.leave import leave_decide
 from events.services.registration import registration_self
+from tests.concurrency import in_threads
 
 needs_pg = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="real concurrency needs PostgreSQL"
 )
 pytestmark = [needs_pg, pytest.mark.django_db(transaction=True)]
-
-
-def in_threads(fns):
-    barrier = threading.Barrier(len(fns))
-    results, errors = [None] * len(fns), []
-
-    def run(i, fn):
-        try:
-            barrier.wait()
-            results[i] = fn()
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate(fns)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    return results, errors
 
 
 def test_last_place_goes_to_one_person(org):

@@ -5,41 +5,19 @@ database with a simulated race."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from audit.models import AuditEntry
 from talks.factories import PledgeTextFactory
 from talks.models import PledgeSignature, PledgeText, PositionKind
 from talks.services.pledges import pledge_sign, pledge_text_publish
+from tests.concurrency import in_threads
 
 needs_pg = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="real concurrency needs PostgreSQL"
 )
 pytestmark = [needs_pg, pytest.mark.django_db(transaction=True)]
-
-
-def in_threads(fns):
-    barrier = threading.Barrier(len(fns))
-    results, errors = [None] * len(fns), []
-
-    def run(i, fn):
-        try:
-            barrier.wait()
-            results[i] = fn()
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate(fns)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    return results, errors
 
 
 def test_signing_from_several_tabs_at_once_stores_one_signature(org):

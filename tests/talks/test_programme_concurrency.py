@@ -5,14 +5,13 @@ twice in test_programme.py."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from talks.models import AppointmentStatus, ProgrammeStep, StepKind, StepStatus
 from talks.services.programme import programme_evaluate
 from talks.signals import appointee_cleared
+from tests.concurrency import in_threads
 
 from .test_appointment_support import appoint, programme_fixture, record_talk  # noqa: F401
 
@@ -20,27 +19,6 @@ needs_pg = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="real concurrency needs PostgreSQL"
 )
 pytestmark = [needs_pg, pytest.mark.django_db(transaction=True)]
-
-
-def in_threads(fns):
-    barrier = threading.Barrier(len(fns))
-    results, errors = [None] * len(fns), []
-
-    def run(i, fn):
-        try:
-            barrier.wait()
-            results[i] = fn()
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate(fns)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    return results, errors
 
 
 def test_racing_evaluations_clear_once(org, programme):

@@ -73,7 +73,7 @@ test-fast: install messages
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy site people cases courses quizzes notifications events talks audit certificates
+	$(VENV)/bin/mypy site people cases courses quizzes notifications events talks audit certificates dashboard
 	$(MANAGE) makemigrations --check --dry-run
 	DJANGO_SETTINGS_MODULE=qinglian.settings.production \
 	  DJANGO_SECRET_KEY=lint-$$(head -c 48 /dev/urandom | base64 | tr -dc 'a-zA-Z0-9') \

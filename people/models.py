@@ -198,9 +198,15 @@ class Role(models.TextChoices):
     UNIT_ADMIN = "unit_admin", _("Unit admin")
     DISCIPLINE_OFFICER = "discipline_officer", _("Discipline officer")
     AUDITOR = "auditor", _("Auditor")
+    # 单位主要负责人: answerable for the unit's clean-government work ("one post, two
+    # responsibilities"); reads the unit's compliance dashboard, changes nothing.
+    UNIT_LEADER = "unit_leader", _("Unit leader")
 
 
 STAFF_ROLES = frozenset({Role.TRAINER, Role.UNIT_ADMIN, Role.DISCIPLINE_OFFICER, Role.AUDITOR})
+# Roles that read other people's records and so must sign in with a second factor. A unit
+# leader is not staff (no admin) but reads the names behind the dashboard's figures.
+MFA_ROLES = STAFF_ROLES | {Role.UNIT_LEADER}
 
 
 class RoleAssignment(models.Model):
@@ -232,7 +238,14 @@ class RoleAssignment(models.Model):
             ),
             models.CheckConstraint(
                 condition=models.Q(
-                    role__in=["learner", "trainer", "unit_admin", "discipline_officer", "auditor"]
+                    role__in=[
+                        "learner",
+                        "trainer",
+                        "unit_admin",
+                        "discipline_officer",
+                        "auditor",
+                        "unit_leader",
+                    ]
                 ),
                 name="people_roleassignment_role_valid",
             ),

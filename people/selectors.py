@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from django.db.models import Q, QuerySet
 
-from .models import STAFF_ROLES, OrgUnit, RankLevel, Role, RoleAssignment, User
+from .models import MFA_ROLES, STAFF_ROLES, OrgUnit, RankLevel, Role, RoleAssignment, User
 
 # Roles whose holders may read people's records within their scope.
 PEOPLE_READ_ROLES = frozenset({Role.UNIT_ADMIN, Role.DISCIPLINE_OFFICER})
@@ -78,6 +78,14 @@ def user_is_staff_role(*, user: object) -> bool:
     if u is None:
         return False
     return u.is_superuser or bool(role_unit_paths(user=u, roles=STAFF_ROLES))
+
+
+def user_needs_mfa(*, user: object) -> bool:
+    """Staff roles and unit leaders (they read people's records): a second factor required."""
+    u = _as_user(user)
+    if u is None:
+        return False
+    return u.is_superuser or bool(role_unit_paths(user=u, roles=MFA_ROLES))
 
 
 def unit_list_in_scope(

@@ -75,8 +75,8 @@ class StaffMFARequiredMiddleware:
             return False
         from allauth.mfa.models import Authenticator
 
-        from people.selectors import user_is_staff_role
+        from people.selectors import user_needs_mfa
 
-        if not user_is_staff_role(user=user):
+        if not user_needs_mfa(user=user):
             return False
         return not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()

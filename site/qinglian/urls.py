@@ -57,6 +57,7 @@ urlpatterns += i18n_patterns(
     path("audit/", include("audit.urls")),
     path("certificates/", include("certificates.urls")),
     path("verify/", include("certificates.urls_verify")),
+    path("dashboard/", include("dashboard.urls")),
     # Wagtail's private-page login would be a second login form: send it to allauth too.
     path("_util/login/", AdminLoginRedirect.as_view(), name="wagtailcore_login"),
     path("", include(wagtail_urls)),

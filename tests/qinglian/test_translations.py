@@ -26,6 +26,7 @@ SOURCES = [
     "talks",
     "audit",
     "certificates",
+    "dashboard",
 ]
 
 

@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "talks",
     "audit",
     "certificates",
+    "dashboard",
     "wagtailmedia",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
@@ -264,7 +265,19 @@ CERTIFICATES_RENDER_SOFT_TIME_LIMIT = env.int("CERTIFICATES_RENDER_SOFT_TIME_LIM
 CERTIFICATES_RENDER_TIME_LIMIT = env.int("CERTIFICATES_RENDER_TIME_LIMIT", default=90)
 CERTIFICATES_PENDING_STALE_SECONDS = env.int("CERTIFICATES_PENDING_STALE_SECONDS", default=300)
 CERTIFICATES_RENDER_MAX_ATTEMPTS = env.int("CERTIFICATES_RENDER_MAX_ATTEMPTS", default=3)
+# Dashboard (#9): XLSX exports of more rows than this are built by a Celery job with a
+# progress page (CSV always streams); finished export files are deleted after a day.
+DASHBOARD_EXPORT_INLINE_ROWS = env.int("DASHBOARD_EXPORT_INLINE_ROWS", default=5000)
+DASHBOARD_EXPORT_KEEP_HOURS = env.int("DASHBOARD_EXPORT_KEEP_HOURS", default=24)
 CELERY_BEAT_SCHEDULE = {
+    "dashboard-weekly-digest": {
+        "task": "dashboard.tasks_digest.weekly_digest_send_task",
+        "schedule": crontab(minute=0, hour=8, day_of_week="mon"),
+    },
+    "dashboard-exports-sweep": {
+        "task": "dashboard.tasks_exports.export_jobs_sweep_task",
+        "schedule": crontab(minute="*/10"),
+    },
     "people-expire-stale-imports": {
         "task": "people.tasks.import_expire_stale",
         "schedule": crontab(minute=17, hour="*/6"),

@@ -1,0 +1,1 @@
+"""Dashboard export jobs. TODO(helper: exports)."""

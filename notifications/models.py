@@ -32,6 +32,10 @@ class Notification(models.Model):
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
     emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
+    # A failed e-mail is tried again later (``notification_emails_retry``): how often it
+    # failed, and when the next try is due (empty: none due, sent or given up).
+    email_failures = models.PositiveSmallIntegerField(_("failed e-mail attempts"), default=0)
+    email_retry_at = models.DateTimeField(_("next e-mail attempt"), null=True, blank=True)
 
     # A per-person record: Wagtail's "used by" index has nothing to learn from it,
     # and indexing it would cost queries on every save.
@@ -46,6 +50,7 @@ class Notification(models.Model):
         ]
         indexes: ClassVar[list[Any]] = [
             models.Index(fields=["user", "read_at"], name="notifications_unread"),
+            models.Index(fields=["email_retry_at"], name="notifications_email_retry"),
         ]
 
     def __str__(self) -> str:

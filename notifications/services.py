@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
 import logging
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
@@ -70,7 +72,7 @@ def unread_forget(*, user_id: int) -> None:
     cache.delete(unread_cache_key(user_id))
 
 
-def notification_email(*, notification: Notification) -> bool:
+def notification_email(*, notification: Notification, now: datetime.datetime | None = None) -> bool:
     """E-mail ``notification`` to its person unless it has been e-mailed already."""
     if notification.emailed_at is not None:
         return False
@@ -93,6 +95,7 @@ def notification_email(*, notification: Notification) -> bool:
         message.send()
     except Exception:  # the mail server is down: the in-app notification stands
         logger.exception("E-mail for notification %s failed", notification.pk)
+        _email_failed(notification, now=now or timezone.now())
         return False
     now = timezone.now()
     marked = Notification.objects.filter(pk=notification.pk, emailed_at__isnull=True).update(
@@ -100,6 +103,52 @@ def notification_email(*, notification: Notification) -> bool:
     )
     notification.emailed_at = now
     return bool(marked)
+
+
+def email_retry_delay(failures: int) -> datetime.timedelta:
+    """How long after its ``failures``-th failure an e-mail is tried again: 5 minutes, then
+    15, 45, 135 …"""
+    return datetime.timedelta(minutes=5 * 3 ** max(failures - 1, 0))
+
+
+def _email_failed(notification: Notification, *, now: datetime.datetime) -> None:
+    """Count the failure and schedule the next try, unless this was the last one allowed
+    (``NOTIFICATIONS_EMAIL_MAX_ATTEMPTS``); then the e-mail is given up (logged) and the
+    in-app notification stands alone."""
+    failures = notification.email_failures + 1
+    attempts = getattr(settings, "NOTIFICATIONS_EMAIL_MAX_ATTEMPTS", 5)
+    retry_at = now + email_retry_delay(failures) if failures < attempts else None
+    Notification.objects.filter(pk=notification.pk, emailed_at__isnull=True).update(
+        email_failures=F("email_failures") + 1, email_retry_at=retry_at
+    )
+    notification.email_failures = failures
+    notification.email_retry_at = retry_at
+    if retry_at is None:
+        logger.error(
+            "E-mail for notification %s given up after %d attempts", notification.pk, failures
+        )
+
+
+def notification_emails_retry(*, now: datetime.datetime | None = None, limit: int = 500) -> int:
+    """Send again the e-mails that failed and whose next try is due. Each one is claimed
+    with a conditional UPDATE first (its ``email_retry_at`` cleared), so two runs at once
+    never send the same e-mail twice. Returns how many were sent."""
+    now = now or timezone.now()
+    due = list(
+        Notification.objects.filter(emailed_at__isnull=True, email_retry_at__lte=now)
+        .order_by("email_retry_at", "pk")
+        .values_list("pk", "email_retry_at")[:limit]
+    )
+    sent = 0
+    for pk, retry_at in due:
+        claimed = Notification.objects.filter(
+            pk=pk, emailed_at__isnull=True, email_retry_at=retry_at
+        ).update(email_retry_at=None)
+        if not claimed:
+            continue  # another run took it
+        notification = Notification.objects.select_related("user").get(pk=pk)
+        sent += notification_email(notification=notification, now=now)
+    return sent
 
 
 def _notifications_path() -> str:

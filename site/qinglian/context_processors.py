@@ -27,6 +27,7 @@ def site_shell(request: HttpRequest) -> dict[str, Any]:
             "nav_talk_records": False,
             "nav_audit": False,
             "nav_certificates": False,
+            "nav_dashboard": False,
         }
     # Staff roles are what grant admin access (through their groups); every answer comes
     # from the one cached role lookup, so the shell costs no extra query.
@@ -50,6 +51,9 @@ def site_shell(request: HttpRequest) -> dict[str, Any]:
         "nav_audit": is_discipline or is_auditor,
         "nav_certificates": user_has_role(
             user=user, roles=(Role.UNIT_ADMIN, Role.DISCIPLINE_OFFICER)
+        ),
+        "nav_dashboard": user_has_role(
+            user=user, roles=(Role.UNIT_ADMIN, Role.UNIT_LEADER, Role.DISCIPLINE_OFFICER)
         ),
     }
 

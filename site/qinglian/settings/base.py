@@ -269,7 +269,14 @@ CERTIFICATES_RENDER_MAX_ATTEMPTS = env.int("CERTIFICATES_RENDER_MAX_ATTEMPTS", d
 # progress page (CSV always streams); finished export files are deleted after a day.
 DASHBOARD_EXPORT_INLINE_ROWS = env.int("DASHBOARD_EXPORT_INLINE_ROWS", default=5000)
 DASHBOARD_EXPORT_KEEP_HOURS = env.int("DASHBOARD_EXPORT_KEEP_HOURS", default=24)
+# A notification e-mail the mail server refused is tried again (5, 15, 45 … minutes later)
+# up to this many attempts in all.
+NOTIFICATIONS_EMAIL_MAX_ATTEMPTS = env.int("NOTIFICATIONS_EMAIL_MAX_ATTEMPTS", default=5)
 CELERY_BEAT_SCHEDULE = {
+    "notifications-retry-emails": {
+        "task": "notifications.tasks.notification_emails_retry_task",
+        "schedule": crontab(minute="*/5"),
+    },
     "dashboard-weekly-digest": {
         "task": "dashboard.tasks_digest.weekly_digest_send_task",
         "schedule": crontab(minute=0, hour=8, day_of_week="mon"),

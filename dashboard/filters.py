@@ -59,8 +59,10 @@ def year_choices(today: datetime.date | None = None) -> list[int]:
 
 
 def _int(value: str | None) -> int | None:
+    if value is None or value == "":
+        return None
     try:
-        return int(value) if value not in (None, "") else None
+        return int(value)
     except (TypeError, ValueError):
         return None
 

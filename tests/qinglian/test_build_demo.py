@@ -46,7 +46,7 @@ def test_build_demo_is_idempotent_and_prints_working_logins():
 
     password = "Qinglian-demo-2026"
     assert password in output
-    for local in ("learner", "trainer", "unitadmin", "discipline", "admin"):
+    for local in ("learner", "trainer", "unitadmin", "discipline", "leader", "admin"):
         email = f"{local}@demo.qinglian.cn"
         assert email in output
         assert authenticate(email=email, password=password) is not None, email

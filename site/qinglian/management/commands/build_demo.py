@@ -7,17 +7,20 @@ nothing twice. Later issues add their content here.
 from __future__ import annotations
 
 import random
+import time
 from typing import Any
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.test.utils import override_settings
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from wagtail.models import Site
 
 from cases.demo import demo_cases_build
 from certificates.demo import demo_certificate_templates_build, demo_certificates_build
 from courses.demo import demo_activity_build, demo_courses_build
+from dashboard.demo import demo_bulk_build, demo_history_build
 from events.demo import demo_events_build
 from people.factories import unit_create
 from people.models import OrgUnit, RankLevel, Role, User
@@ -61,13 +64,18 @@ DEMO_LOGINS: list[tuple[str, str, str, str, str, str | None]] = [
     ("trainer", "李明华", "SJW-XJS", "ZKJ", "宣传部干部", Role.TRAINER),
     ("unitadmin", "王丽娟", "CZJ", "FCJ", "财政局人事科科长", Role.UNIT_ADMIN),
     ("discipline", "赵志刚", "SJW", "ZCJ", "第一纪检监察室主任", Role.DISCIPLINE_OFFICER),
+    ("leader", "孙晓梅", "CZJ", "ZCJ", "财政局局长", Role.UNIT_LEADER),
 ]
 ROLE_SCOPE: dict[str, str] = {  # where each demo role holds
     Role.LEARNER: "CZJ-YSK",
     Role.TRAINER: "SZ",
     Role.UNIT_ADMIN: "CZJ",
     Role.DISCIPLINE_OFFICER: "SZ",
+    Role.UNIT_LEADER: "CZJ",
 }
+# ``--size``: S is the small demo; M adds generated units and people with a year of
+# history (``dashboard.demo.demo_bulk_build``) for the dashboard and its benchmark.
+SIZE_M = {"people": 10_000, "enrolments": 100_000}
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 GIVEN = [
@@ -149,14 +157,44 @@ PEOPLE_PLAN: list[tuple[str, list[str]]] = [
 class Command(BaseCommand):
     help = _("Build the Chinese demo organisation and one login per role (idempotent).")
 
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument(
+            "--size",
+            choices=["S", "M"],
+            default="S",
+            help=_(
+                "S: the small demo (default). M: the small demo plus 10,000 generated people"
+                " with 100,000 required enrolments and a year of history."
+            ),
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
         # The demo's notifications stay in the app, but their e-mails (one per demo
         # person and course) would bury the printed logins under thousands of lines of
         # console e-mail: the demo build sends none.
         with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
-            self._build()
+            self._build(size=options.get("size") or "S")
 
-    def _build(self) -> None:
+    def _build_m(self) -> None:
+        t0 = time.perf_counter()
+        counts = demo_bulk_build(
+            people=SIZE_M["people"],
+            enrolments=SIZE_M["enrolments"],
+            year=timezone.localdate().year,
+            domain=DOMAIN,
+        )
+        self.stdout.write(
+            self.style.SUCCESS(
+                _(
+                    "Size M: %(people)d people, %(enrolments)d enrolments (%(completions)d"
+                    " completed), %(attempts)d quiz attempts, %(attendance)d attendance records,"
+                    " %(appointments)d appointments added in %(seconds).0f s."
+                )
+                % {**counts, "seconds": time.perf_counter() - t0}
+            )
+        )
+
+    def _build(self, *, size: str) -> None:
         with transaction.atomic():
             units = self._units()
             ranks = {r.code: r for r in RankLevel.objects.all()}
@@ -175,6 +213,11 @@ class Command(BaseCommand):
             events = demo_events_build(domain=DOMAIN)
             demo_talks_build(domain=DOMAIN)
             certificates = demo_certificates_build(domain=DOMAIN)
+            # Past-due courses and met study hours for the finance bureau, so its unit
+            # admin and leader see every kind of dashboard figure.
+            demo_history_build(domain=DOMAIN, year=timezone.localdate().year)
+        if size == "M":
+            self._build_m()
         self.stdout.write(
             self.style.SUCCESS(
                 _("Demo ready: %(units)d units, %(people)d people (%(new)d new).")

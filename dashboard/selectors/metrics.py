@@ -58,7 +58,7 @@ The figures
 Charts
 ------
 ``hours_buckets``: people with a requirement by the share of the total hours done in Y:
-"0 %" (no hours), "1–49 %" (some, below half), "50–99 %", "100 % or more" (integrity
+"0 %" (no hours), "1–49 %" (some, below half), "50–99 %", "≥ 100 %" (integrity
 hours are not looked at here). ``quiz_buckets``: each (person, quiz) pair's best percent: below 60, 60–69, 70–79,
 80–89, 90–100. ``attendance_series``: the started events of Y's active campaigns with at
 least one person of U's subtree expected, by start time.
@@ -228,7 +228,7 @@ HOURS_BUCKETS: list[tuple[int, Any]] = [
     (0, _("0 %")),
     (1, _("1–49 %")),
     (2, _("50–99 %")),
-    (3, _("100 % or more")),
+    (3, _("≥ 100 %")),
 ]
 QUIZ_BUCKETS: list[tuple[int, Any]] = [
     (0, _("<60")),

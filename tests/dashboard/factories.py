@@ -359,7 +359,7 @@ def dashboard_world(org: Any, *, today: datetime.date, year: int) -> World:
 
     # --- 4. Study hours -----------------------------------------------------------------
     # Requirement KY 20 h of which 5 integrity; every other rank: the default 50 / 12.
-    # F1 (KY): 15 integrity + 6 other = 21, integrity 15  -> met, 100 % or more
+    # F1 (KY): 15 integrity + 6 other = 21, integrity 15  -> met, ≥ 100 %
     #          (+5 h in Y-1: not counted in Y)
     # B2 (KY): 18 other + 4 integrity = 22, integrity 4    -> NOT met (integrity), 100 %+
     # H1 (KY): 12 integrity                                 -> not met, 60 %: 50–99 %
@@ -507,7 +507,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
 }
 
 # Charts, year Y, unit = city.
-EXPECTED_HOURS_BUCKETS = [4, 2, 1, 3]  # 0 %, 1–49 %, 50–99 %, 100 % or more
+EXPECTED_HOURS_BUCKETS = [4, 2, 1, 3]  # 0 %, 1–49 %, 50–99 %, ≥ 100 %
 EXPECTED_QUIZ_BUCKETS = [2, 0, 2, 1, 1]  # <60 (55, 58.9), 60–69, 70–79 (70, 75.5), 80s, 90s
 EXPECTED_SERIES = [("E1", 6, 3), ("E2", 4, 3)]  # (event, expected, attended)
 EXPECTED_SERIES_FINANCE = [("E1", 4, 2), ("E2", 2, 2)]

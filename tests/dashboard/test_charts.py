@@ -123,7 +123,7 @@ def test_every_chart_is_labelled_and_scales() -> None:
         today=datetime.date(2026, 6, 1),
         rows=[figures("预算科", 3, 4)],
         total=figures("市财政局", 3, 4),
-        hours_buckets=[Bucket("0 %", 1), Bucket("100 % or more", 2)],
+        hours_buckets=[Bucket("0 %", 1), Bucket("≥ 100 %", 2)],
         quiz_buckets=[Bucket("<60", 1), Bucket("90–100", 1)],
         attendance_series=[
             EventPoint(

@@ -214,10 +214,11 @@ def test_failure_is_shown_and_nothing_to_download(client, org, world, monkeypatc
 
 def test_a_unit_taken_out_of_scope_before_the_build_fails_the_job(org, world):
     filters = filters_from_params(viewer=org.finance_admin, params={"unit": org.finance_budget.pk})
-    job = export_job_request(user=org.finance_admin, kind="people", fmt="xlsx", filters=filters)
-    role_revoke(user=org.finance_admin, role=Role.UNIT_ADMIN, unit=org.finance)
+    # Asked for in English: the job writes its messages in the language it was asked in.
     with translation.override("en"):
-        built = export_job_build(job_id=job.pk)
+        job = export_job_request(user=org.finance_admin, kind="people", fmt="xlsx", filters=filters)
+    role_revoke(user=org.finance_admin, role=Role.UNIT_ADMIN, unit=org.finance)
+    built = export_job_build(job_id=job.pk)
     assert built.status == ExportStatus.FAILED
     assert "no longer" in built.error
     assert not built.file

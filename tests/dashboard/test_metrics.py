@@ -98,7 +98,7 @@ def test_charts(world, org):
             "0 %",
             "1–49 %",
             "50–99 %",
-            "100 % or more",
+            "≥ 100 %",
         ]
         assert [str(b.label) for b in d.quiz_buckets] == [
             "<60",

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from kombu.exceptions import ChannelError
 
 from people.factories import UserFactory, rank, unit_create
 from people.models import OrgUnit, Role, User
@@ -257,6 +258,7 @@ def celery_worker_process(django_db_setup, django_db_blocker):
     else:
         proc.terminate()
         pytest.fail("Celery worker did not answer a ping within 60 s")
+    proc.node = node  # type: ignore[attr-defined]
     yield proc
     proc.terminate()
     try:
@@ -279,3 +281,27 @@ def celery_mode(request, celery_worker_process):
     app.conf.task_always_eager = False
     yield "broker"
     app.conf.task_always_eager = previous
+    # A task the test sent and did not wait for may still be running in the worker when
+    # the test's database flush (TRUNCATE of every table) starts: the two then deadlock on
+    # table locks. Wait until the queue is empty and the worker idle.
+    _worker_wait_idle(app, celery_worker_process.node)
+
+
+def _worker_wait_idle(app, node: str, timeout: float = 60.0) -> None:
+    queue = settings.CELERY_TASK_DEFAULT_QUEUE
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with app.connection_for_read() as conn:
+            try:
+                declared = conn.default_channel.queue_declare(queue=queue, passive=True)
+            except ChannelError:  # Redis keeps no key for an empty queue
+                waiting = 0
+            else:
+                waiting = declared.message_count
+        inspect = app.control.inspect(destination=[node], timeout=2, limit=1)
+        busy = sum(len(tasks) for tasks in (inspect.active() or {}).values())
+        busy += sum(len(tasks) for tasks in (inspect.reserved() or {}).values())
+        if not waiting and not busy:
+            return
+        time.sleep(0.1)
+    pytest.fail(f"The Celery worker {node} was still busy {timeout:.0f} s after the test")

@@ -18,7 +18,7 @@ from openpyxl import load_workbook
 
 import dashboard.services.exports as exports_service
 from dashboard.filters import filters_from_params
-from dashboard.models import ExportJob, ExportStatus, private_storage
+from dashboard.models import ExportJob, ExportStatus
 from dashboard.services.exports import (
     EXPORT_TIME_LIMIT,
     export_job_build,
@@ -149,6 +149,12 @@ def test_double_request_makes_one_job(client, org, world, captured):
     assert ExportJob.objects.count() == 4
 
 
+def job_storage():
+    """The storage the jobs' files live in: the field's, bound when the model was loaded
+    (``storages["private"]`` is a new instance once a test has changed STORAGES)."""
+    return ExportJob._meta.get_field("file").storage
+
+
 def _pending_job(org, **params) -> ExportJob:
     filters = filters_from_params(
         viewer=org.finance_admin, params={"unit": org.finance.pk, **params}
@@ -171,7 +177,7 @@ def test_a_second_delivery_changes_nothing(org, world):
     assert job.finished_at == finished
     with job.file.open("rb") as handle:
         assert handle.read() == first
-    assert private_storage().listdir("dashboard-exports")[1].count(f"{job.pk}.xlsx") == 1
+    assert job_storage().listdir("dashboard-exports")[1].count(f"{job.pk}.xlsx") == 1
     # A delivery while another worker builds it: nothing either.
     other = _pending_job(org, status="completed")
     ExportJob.objects.filter(pk=other.pk).update(status=ExportStatus.RUNNING)
@@ -242,11 +248,11 @@ def test_sweep_reruns_lost_jobs_and_deletes_old_ones(org, world):
         created_at=now - datetime.timedelta(hours=25),
         file=f"dashboard-exports/{old.pk}.xlsx",
     )
-    private_storage().save(f"dashboard-exports/{old.pk}.xlsx", ContentFile(b"old"))
+    job_storage().save(f"dashboard-exports/{old.pk}.xlsx", ContentFile(b"old"))
 
     assert sorted(export_jobs_sweep(now=now)) == sorted([lost.pk, stuck.pk])
     assert not ExportJob.objects.filter(pk=old.pk).exists()
-    assert not private_storage().exists(f"dashboard-exports/{old.pk}.xlsx")
+    assert not job_storage().exists(f"dashboard-exports/{old.pk}.xlsx")
     assert ExportJob.objects.get(pk=stuck.pk).status == ExportStatus.PENDING
     assert ExportJob.objects.get(pk=fresh.pk).status == ExportStatus.PENDING
 

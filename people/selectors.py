@@ -15,7 +15,9 @@ PEOPLE_READ_ROLES = frozenset({Role.UNIT_ADMIN, Role.DISCIPLINE_OFFICER})
 PEOPLE_WRITE_ROLES = frozenset({Role.UNIT_ADMIN})
 
 
-def _as_user(viewer: object) -> User | None:
+def viewer_user(viewer: object) -> User | None:
+    """``viewer`` when it is an active, logged-in person, else ``None`` (anonymous or
+    deactivated viewers see nothing)."""
     if isinstance(viewer, User) and viewer.is_authenticated and viewer.is_active:
         return viewer
     return None
@@ -64,7 +66,7 @@ def unit_paths_q(paths: Iterable[str], field: str) -> Q:
 
 def user_has_role(*, user: object, roles: Iterable[str]) -> bool:
     """Whether ``user`` holds any of ``roles`` anywhere (superusers hold every role)."""
-    u = _as_user(user)
+    u = viewer_user(user)
     if u is None:
         return False
     if u.is_superuser:
@@ -74,7 +76,7 @@ def user_has_role(*, user: object, roles: Iterable[str]) -> bool:
 
 def user_is_staff_role(*, user: object) -> bool:
     """Trainer, unit admin, discipline officer or superuser: the roles that need MFA."""
-    u = _as_user(user)
+    u = viewer_user(user)
     if u is None:
         return False
     return u.is_superuser or bool(role_unit_paths(user=u, roles=STAFF_ROLES))
@@ -82,7 +84,7 @@ def user_is_staff_role(*, user: object) -> bool:
 
 def user_needs_mfa(*, user: object) -> bool:
     """Staff roles and unit leaders (they read people's records): a second factor required."""
-    u = _as_user(user)
+    u = viewer_user(user)
     if u is None:
         return False
     return u.is_superuser or bool(role_unit_paths(user=u, roles=MFA_ROLES))
@@ -92,7 +94,7 @@ def unit_list_in_scope(
     *, viewer: object, roles: Iterable[str] = PEOPLE_READ_ROLES
 ) -> QuerySet[OrgUnit]:
     """Units inside the subtrees where ``viewer`` holds one of ``roles``."""
-    u = _as_user(viewer)
+    u = viewer_user(viewer)
     if u is None:
         return OrgUnit.objects.none()
     if u.is_superuser:
@@ -108,7 +110,7 @@ def person_list_visible(
     Superusers see everyone. Anyone else sees nobody outside their scope, and people
     without a unit are visible to superusers only.
     """
-    u = _as_user(viewer)
+    u = viewer_user(viewer)
     if u is None:
         return User.objects.none()
     qs = User.objects.select_related("unit", "rank_level")
@@ -123,7 +125,7 @@ def person_list_changeable(*, viewer: object) -> QuerySet[User]:
 
 
 def person_can_view(*, viewer: object, person: User) -> bool:
-    u = _as_user(viewer)
+    u = viewer_user(viewer)
     if u is None:
         return False
     if u.pk == person.pk or u.is_superuser:
@@ -132,7 +134,7 @@ def person_can_view(*, viewer: object, person: User) -> bool:
 
 
 def person_can_change(*, viewer: object, person: User) -> bool:
-    u = _as_user(viewer)
+    u = viewer_user(viewer)
     if u is None:
         return False
     if u.is_superuser:
@@ -144,7 +146,7 @@ def person_can_change(*, viewer: object, person: User) -> bool:
 
 def unit_can_manage(*, viewer: object, unit: OrgUnit) -> bool:
     """Whether the viewer may place people in ``unit`` or change it (unit admin in scope)."""
-    u = _as_user(viewer)
+    u = viewer_user(viewer)
     if u is None:
         return False
     if u.is_superuser:

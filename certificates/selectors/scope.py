@@ -11,24 +11,18 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from people.models import Role, User
-from people.selectors import role_unit_paths, unit_paths_q
+from people.models import Role
+from people.selectors import role_unit_paths, unit_paths_q, viewer_user
 
 from ..models import Certificate
 
 MANAGER_ROLES = (Role.UNIT_ADMIN, Role.DISCIPLINE_OFFICER)
 
 
-def _active(viewer: object) -> User | None:
-    if isinstance(viewer, User) and viewer.is_authenticated and viewer.is_active:
-        return viewer
-    return None
-
-
 def certificate_scope_paths(*, viewer: object) -> list[str] | None:
     """The unit subtrees whose people's certificates ``viewer`` manages; ``None`` means
     everything (a superuser), ``[]`` nothing."""
-    u = _active(viewer)
+    u = viewer_user(viewer)
     if u is None:
         return []
     if u.is_superuser:
@@ -47,7 +41,7 @@ def certificate_list_manageable(*, viewer: object) -> QuerySet[Certificate]:
 
 
 def certificate_list_own(*, viewer: object) -> QuerySet[Certificate]:
-    u = _active(viewer)
+    u = viewer_user(viewer)
     if u is None:
         return Certificate.objects.none()
     return Certificate.objects.filter(user=u)
@@ -65,7 +59,7 @@ def certificate_can_manage(*, viewer: object, certificate: Certificate) -> bool:
 
 def certificate_can_download(*, viewer: object, certificate: Certificate) -> bool:
     """The holder, or a manager in scope."""
-    u = _active(viewer)
+    u = viewer_user(viewer)
     if u is None:
         return False
     return certificate.user_id == u.pk or certificate_can_manage(

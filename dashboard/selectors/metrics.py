@@ -113,6 +113,7 @@ from events.models import (
     Registration,
 )
 from people.models import OrgUnit, User
+from qinglian.figures import rate
 from quizzes.models import Attempt, AttemptStatus
 from talks.models import Appointment, AppointmentStatus
 
@@ -122,11 +123,6 @@ from .scope import dashboard_unit_allowed
 ZERO = Decimal(0)
 _DEC: Any = DecimalField(max_digits=9, decimal_places=2)
 _ATTENDED = [str(s) for s in ATTENDED]
-
-
-def rate(part: int, whole: int) -> int | None:
-    """A whole percentage, halves rounded up (5 of 8 is 63 %); ``None`` for 0 of 0."""
-    return (200 * part + whole) // (2 * whole) if whole else None
 
 
 def _one_place(value: Decimal) -> Decimal:

@@ -5,23 +5,17 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from people.models import OrgUnit, Role, User
-from people.selectors import role_unit_paths, unit_paths_q
+from people.models import OrgUnit, Role
+from people.selectors import role_unit_paths, unit_paths_q, viewer_user
 
 # Unit admins (组织/人事), unit leaders (单位主要负责人) and discipline officers (纪检).
 DASHBOARD_ROLES = (Role.UNIT_ADMIN, Role.UNIT_LEADER, Role.DISCIPLINE_OFFICER)
 
 
-def _as_user(viewer: object) -> User | None:
-    if isinstance(viewer, User) and viewer.is_authenticated and viewer.is_active:
-        return viewer
-    return None
-
-
 def dashboard_scope_paths(*, viewer: object) -> list[str] | None:
     """The unit paths whose subtrees the viewer's dashboard covers (sorted, none inside
     another); ``None`` for a superuser (everything); ``[]`` for anyone without a role."""
-    u = _as_user(viewer)
+    u = viewer_user(viewer)
     if u is None:
         return []
     if u.is_superuser:

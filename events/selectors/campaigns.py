@@ -26,7 +26,13 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from people.models import OrgUnit, Role, User
-from people.selectors import PEOPLE_READ_ROLES, PEOPLE_WRITE_ROLES, role_unit_paths, unit_paths_q
+from people.selectors import (
+    PEOPLE_READ_ROLES,
+    PEOPLE_WRITE_ROLES,
+    role_unit_paths,
+    unit_paths_q,
+    viewer_user,
+)
 
 from ..models import ActionEvidence, ActionKind, ActionReport, Campaign, CampaignAction, Event
 
@@ -36,12 +42,6 @@ CAMPAIGN_STAFF_ROLES = (Role.UNIT_ADMIN, Role.DISCIPLINE_OFFICER, Role.TRAINER)
 REPORT_READ_ROLES = tuple(PEOPLE_READ_ROLES)
 #: Roles that change campaigns, add actions and file reports in their scope.
 CAMPAIGN_WRITE_ROLES = tuple(PEOPLE_WRITE_ROLES)
-
-
-def _as_user(viewer: object) -> User | None:
-    if isinstance(viewer, User) and viewer.is_authenticated and viewer.is_active:
-        return viewer
-    return None
 
 
 def _ancestor_paths(path: str) -> list[str]:
@@ -79,7 +79,7 @@ def campaign_includes_q(*, user: User) -> Q:
 def campaign_includes(*, campaign: Campaign, user: object) -> bool:
     """Whether ``user`` belongs to the campaign's audience (no query when the user's unit
     and rank and the campaign's audience unit and minimum rank are loaded)."""
-    u = _as_user(user)
+    u = viewer_user(user)
     if u is None or u.unit is None or not campaign.is_active:
         return False
     if not u.unit.path.startswith(campaign.audience_unit.path):
@@ -93,7 +93,7 @@ def campaign_includes(*, campaign: Campaign, user: object) -> bool:
 
 def campaign_list_visible(*, viewer: object) -> QuerySet[Campaign]:
     """Campaigns the viewer may open (see the module doc)."""
-    u = _as_user(viewer)
+    u = viewer_user(viewer)
     qs = Campaign.objects.select_related("audience_unit", "min_rank")
     if u is None:
         return qs.none()
@@ -105,7 +105,7 @@ def campaign_list_visible(*, viewer: object) -> QuerySet[Campaign]:
 
 def campaign_list_mine(*, user: object) -> QuerySet[Campaign]:
     """The active campaigns that include ``user`` themselves."""
-    u = _as_user(user)
+    u = viewer_user(user)
     qs = Campaign.objects.select_related("audience_unit", "min_rank")
     if u is None:
         return qs.none()
@@ -113,7 +113,7 @@ def campaign_list_mine(*, user: object) -> QuerySet[Campaign]:
 
 
 def campaign_list_manageable(*, viewer: object) -> QuerySet[Campaign]:
-    u = _as_user(viewer)
+    u = viewer_user(viewer)
     qs = Campaign.objects.select_related("audience_unit", "min_rank")
     if u is None:
         return qs.none()
@@ -125,7 +125,7 @@ def campaign_list_manageable(*, viewer: object) -> QuerySet[Campaign]:
 
 
 def campaign_can_manage(*, viewer: object, campaign: Campaign) -> bool:
-    u = _as_user(viewer)
+    u = viewer_user(viewer)
     if u is None:
         return False
     if u.is_superuser:
@@ -146,7 +146,7 @@ def campaign_events(*, campaign: Campaign) -> QuerySet[Event]:
 
 def campaign_units_reportable(*, viewer: object, campaign: Campaign) -> QuerySet[OrgUnit]:
     """Active units of the campaign's audience for which the viewer may file reports."""
-    u = _as_user(viewer)
+    u = viewer_user(viewer)
     qs = OrgUnit.objects.filter(is_active=True, path__startswith=campaign.audience_unit.path)
     if u is None:
         return qs.none()
@@ -157,7 +157,7 @@ def campaign_units_reportable(*, viewer: object, campaign: Campaign) -> QuerySet
 
 
 def unit_can_report(*, viewer: object, campaign: Campaign, unit: OrgUnit) -> bool:
-    u = _as_user(viewer)
+    u = viewer_user(viewer)
     if u is None or not unit.is_active:
         return False
     if not unit.path.startswith(campaign.audience_unit.path):
@@ -168,7 +168,7 @@ def unit_can_report(*, viewer: object, campaign: Campaign, unit: OrgUnit) -> boo
 
 
 def unit_can_read_reports(*, viewer: object, unit: OrgUnit) -> bool:
-    u = _as_user(viewer)
+    u = viewer_user(viewer)
     if u is None:
         return False
     if u.is_superuser:
@@ -178,7 +178,7 @@ def unit_can_read_reports(*, viewer: object, unit: OrgUnit) -> bool:
 
 def report_list_visible(*, viewer: object) -> QuerySet[ActionReport]:
     """Reports of units in the viewer's read scope."""
-    u = _as_user(viewer)
+    u = viewer_user(viewer)
     qs = ActionReport.objects.select_related(
         "action", "action__campaign", "action__campaign__audience_unit", "unit", "reported_by"
     )
@@ -207,7 +207,7 @@ def report_detail(*, viewer: object, pk: int) -> ActionReport | None:
 
 
 def evidence_visible(*, viewer: object, pk: int) -> ActionEvidence | None:
-    u = _as_user(viewer)
+    u = viewer_user(viewer)
     if u is None:
         return None
     qs = ActionEvidence.objects.select_related("report", "report__unit")
@@ -226,7 +226,7 @@ def action_list_required(*, campaign: Campaign) -> QuerySet[CampaignAction]:
 
 def action_list_chosen_visible(*, viewer: object, campaign: Campaign) -> QuerySet[CampaignAction]:
     """Chosen actions of units the viewer may read (or report for)."""
-    u = _as_user(viewer)
+    u = viewer_user(viewer)
     qs = CampaignAction.objects.filter(campaign=campaign, kind=ActionKind.CHOSEN).select_related(
         "unit"
     )
@@ -279,7 +279,7 @@ def campaign_rollup(
     """One row per unit the viewer may see (see the module doc): each required action
     done (a report exists for the unit) or missing, and the unit's chosen actions with
     their reports. A fixed number of queries whatever the number of units and actions."""
-    u = _as_user(viewer)
+    u = viewer_user(viewer)
     if u is None:
         return []
     root = campaign.audience_unit

@@ -56,7 +56,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from people.models import OrgUnit, User
-from people.selectors import role_unit_paths, unit_paths_q
+from people.selectors import role_unit_paths, unit_paths_q, viewer_user
+from qinglian.figures import rate
 
 from ..models import (
     ATTENDED,
@@ -93,20 +94,9 @@ REPORT_STATUSES = (
 _ATTENDED = [str(s) for s in ATTENDED]
 
 
-def _as_user(viewer: object) -> User | None:
-    if isinstance(viewer, User) and viewer.is_authenticated and viewer.is_active:
-        return viewer
-    return None
-
-
 def _ancestor_paths(path: str) -> list[str]:
     step = OrgUnit.steplen
     return [path[:end] for end in range(step, len(path) + 1, step)]
-
-
-def _rate(part: int, whole: int) -> int | None:
-    """A whole percentage, halves rounded up (5 of 8 is 63 %); ``None`` for 0 of 0."""
-    return (200 * part + whole) // (2 * whole) if whole else None
 
 
 # --- Rows ----------------------------------------------------------------------------
@@ -144,11 +134,11 @@ class UnitRow:
 
     @property
     def rate(self) -> int | None:
-        return _rate(self.attended, self.expected)
+        return rate(self.attended, self.expected)
 
     @property
-    def complete_rate(self) -> int | None:
-        return _rate(self.complete, self.people)
+    def completerate(self) -> int | None:
+        return rate(self.complete, self.people)
 
 
 _SUMMED = (
@@ -255,7 +245,7 @@ def event_report_units(*, viewer: object, event: Event) -> QuerySet[OrgUnit]:
     """Units of the event's audience the viewer may see: the unit filter's choices and
     the report's rows."""
     qs = OrgUnit.objects.filter(path__startswith=event.audience_unit.path, is_active=True)
-    u = _as_user(viewer)
+    u = viewer_user(viewer)
     if u is None or not event_can_report(viewer=u, event=event):
         return qs.none()
     if not event_sees_all_records(viewer=u, event=event):
@@ -336,7 +326,7 @@ def _campaign_sees_all(user: User, campaign: Campaign) -> bool:
 
 def campaign_list_reportable(*, viewer: object) -> QuerySet[Campaign]:
     """Campaigns whose report the viewer may open (see the module doc)."""
-    u = _as_user(viewer)
+    u = viewer_user(viewer)
     qs = Campaign.objects.select_related("audience_unit", "min_rank")
     if u is None:
         return qs.none()
@@ -353,7 +343,7 @@ def campaign_list_reportable(*, viewer: object) -> QuerySet[Campaign]:
 
 
 def campaign_can_report(*, viewer: object, campaign: Campaign) -> bool:
-    u = _as_user(viewer)
+    u = viewer_user(viewer)
     if u is None:
         return False
     if _campaign_sees_all(u, campaign):
@@ -367,7 +357,7 @@ def campaign_can_report(*, viewer: object, campaign: Campaign) -> bool:
 
 def campaign_person_visible_q(*, viewer: object, campaign: Campaign, prefix: str = "user__") -> Q:
     """People of the campaign the viewer may see (``prefix`` leads to a user)."""
-    u = _as_user(viewer)
+    u = viewer_user(viewer)
     if u is None or not campaign_can_report(viewer=u, campaign=campaign):
         return Q(pk__in=[])
     if _campaign_sees_all(u, campaign):
@@ -377,7 +367,7 @@ def campaign_person_visible_q(*, viewer: object, campaign: Campaign, prefix: str
 
 def campaign_report_units(*, viewer: object, campaign: Campaign) -> QuerySet[OrgUnit]:
     qs = OrgUnit.objects.filter(path__startswith=campaign.audience_unit.path, is_active=True)
-    u = _as_user(viewer)
+    u = viewer_user(viewer)
     if u is None or not campaign_can_report(viewer=u, campaign=campaign):
         return qs.none()
     if not _campaign_sees_all(u, campaign):
@@ -448,7 +438,7 @@ class CampaignEventRow:
 
     @property
     def rate(self) -> int | None:
-        return _rate(self.attended, self.expected)
+        return rate(self.attended, self.expected)
 
 
 @dataclass

@@ -20,19 +20,13 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from people.models import OrgUnit, Role, User
-from people.selectors import PEOPLE_READ_ROLES, role_unit_paths, unit_paths_q
+from people.models import OrgUnit, Role
+from people.selectors import PEOPLE_READ_ROLES, role_unit_paths, unit_paths_q, viewer_user
 
 from ..models import Event, Registration
 
 MANAGE_ROLES = (Role.TRAINER, Role.UNIT_ADMIN)
 REPORT_ROLES = tuple(PEOPLE_READ_ROLES)
-
-
-def _as_user(viewer: object) -> User | None:
-    if isinstance(viewer, User) and viewer.is_authenticated and viewer.is_active:
-        return viewer
-    return None
 
 
 def _ancestor_paths(path: str) -> list[str]:
@@ -52,7 +46,7 @@ def _overlap_q(paths: list[str], field: str) -> Q:
 
 def event_list_manageable(*, viewer: object) -> QuerySet[Event]:
     """Events the viewer may change and run."""
-    u = _as_user(viewer)
+    u = viewer_user(viewer)
     qs = Event.objects.select_related("audience_unit", "trainer", "min_rank", "campaign")
     if u is None:
         return qs.none()
@@ -63,7 +57,7 @@ def event_list_manageable(*, viewer: object) -> QuerySet[Event]:
 
 
 def event_can_manage(*, viewer: object, event: Event) -> bool:
-    u = _as_user(viewer)
+    u = viewer_user(viewer)
     if u is None:
         return False
     if u.is_superuser or event.trainer_id == u.pk:
@@ -74,7 +68,7 @@ def event_can_manage(*, viewer: object, event: Event) -> bool:
 
 def event_list_reportable(*, viewer: object) -> QuerySet[Event]:
     """Events the viewer may see the roster and attendance of (see the module doc)."""
-    u = _as_user(viewer)
+    u = viewer_user(viewer)
     qs = Event.objects.select_related("audience_unit", "trainer", "min_rank", "campaign")
     if u is None:
         return qs.none()
@@ -90,7 +84,7 @@ def event_list_reportable(*, viewer: object) -> QuerySet[Event]:
 
 
 def event_can_report(*, viewer: object, event: Event) -> bool:
-    u = _as_user(viewer)
+    u = viewer_user(viewer)
     if u is None:
         return False
     if event_can_manage(viewer=u, event=event):
@@ -112,7 +106,7 @@ def event_registrations_visible(*, viewer: object, event: Event) -> QuerySet[Reg
     """The event's registrations whose person the viewer may see in rosters and reports:
     all of them for those who manage the event, those of people in the viewer's scope for
     other unit admins and discipline officers, none for anyone else."""
-    u = _as_user(viewer)
+    u = viewer_user(viewer)
     qs = Registration.objects.filter(event=event).select_related(
         "user", "user__unit", "user__rank_level"
     )
@@ -126,7 +120,7 @@ def event_registrations_visible(*, viewer: object, event: Event) -> QuerySet[Reg
 def event_person_visible_q(*, viewer: object, event: Event, prefix: str = "user__") -> Q:
     """A ``Q`` limiting rows pointing at a person (attendance, leave …) of ``event`` to the
     people the viewer may see (same rule as ``event_registrations_visible``)."""
-    u = _as_user(viewer)
+    u = viewer_user(viewer)
     if u is None or not event_can_report(viewer=u, event=event):
         return Q(pk__in=[])
     if event_sees_all_records(viewer=u, event=event):

@@ -135,17 +135,28 @@ def audit_record(
 
 
 def audit_denied(
-    *, request: Any, obj: Any = None, subject: Any = None, reason: str = ""
+    *,
+    request: Any,
+    obj: Any = None,
+    object_type: str = "",
+    object_id: str | int = "",
+    subject: Any = None,
+    reason: str = "",
+    detail: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    """Record a refused access (``denied``). Call it where a view answers 404 for a
-    confidential record outside the viewer's scope (the response stays a 404: the row says
-    nothing to the visitor)."""
+    """Record a refused access (``denied``): who (``request.user``) asked for what (``obj``
+    or ``object_type``/``object_id``, and ``detail``). Call it where a view answers 404 for
+    a confidential record outside the viewer's scope (the response stays a 404: the row
+    says nothing to the visitor), or where a service refuses an action on such a record.
+    Leave ``subject`` out when naming the person would tell more than the visitor asked."""
     return audit_record(
         action=AuditAction.DENIED,
         request=request,
         obj=obj,
+        object_type=object_type,
+        object_id=object_id,
         subject=subject,
-        detail={"reason": reason} if reason else None,
+        detail={**(detail or {}), **({"reason": reason} if reason else {})} or None,
     )
 
 

@@ -2,8 +2,13 @@
 ``build_demo`` after the people, courses and quizzes: pledge texts (leading v1 and the
 current v2, general, key), three appointments at different steps (one cleared, one past
 its take-office date, one in progress: the demo learner's), talk records of every kind,
-and pledge signatures. Everything goes through the services (audit rows, notifications,
-signals) where one exists. Idempotent: a second run adds nothing.
+and pledge signatures: the cleared appointee's (leading, v2), the overdue appointee's
+(key position: signed, yet the talk is still to be held), and the demo learner's of the
+2024 leading text (v1), signed long before their appointment, so their pledge page asks
+them to sign the 2026 version. Everything goes through the services (audit rows,
+notifications, signals) where one exists; the old signature, of a version that is no
+longer current, is written as the signing service writes one (it cannot sign an old
+version). Idempotent and deterministic: a second run adds nothing.
 """
 
 from __future__ import annotations
@@ -173,6 +178,61 @@ def _talk(
     return talk
 
 
+def _sign(
+    *,
+    user: User,
+    text: PledgeText,
+    appointment: Appointment | None,
+    ip_address: str,
+) -> bool:
+    """Sign the current ``text`` as ``user`` through the service; False if already signed."""
+    from .services.pledges import pledge_sign
+
+    if PledgeSignature.objects.filter(user=user, text=text).exists():
+        return False
+    pledge_sign(
+        user=user,
+        text=text,
+        typed_name=user.full_name,
+        confirmed=True,
+        appointment=appointment,
+        ip_address=ip_address,
+        user_agent="Mozilla/5.0 (demo)",
+    )
+    return True
+
+
+def _sign_earlier_version(*, user: User, text: PledgeText, days_ago: int) -> bool:
+    """A signature of a version that is no longer current, given ``days_ago`` days ago,
+    written as ``pledge_sign`` writes one (hash of the exact text, audit row)."""
+    from audit.models import AuditAction
+    from audit.services import audit_record
+
+    from .services.pledges import pledge_text_sha256
+
+    if PledgeSignature.objects.filter(user=user, text=text).exists():
+        return False
+    signature = PledgeSignature(
+        text=text,
+        user=user,
+        appointment=None,
+        typed_name=user.full_name,
+        text_sha256=pledge_text_sha256(text=text),
+        signed_at=timezone.now() - datetime.timedelta(days=days_ago),
+        ip_address="10.0.0.23",
+        user_agent="Mozilla/5.0 (demo)",
+    )
+    signature.save(force_insert=True)
+    audit_record(
+        action=AuditAction.CREATE,
+        actor=user,
+        obj=signature,
+        subject=user,
+        detail={"text": text.pk, "version": text.version, "sha256": signature.text_sha256},
+    )
+    return True
+
+
 def _in_unit(code: str, exclude: set[int]) -> User | None:
     unit = OrgUnit.objects.filter(code=code).first()
     if unit is None:
@@ -192,7 +252,6 @@ def _in_unit(code: str, exclude: set[int]) -> User | None:
 def demo_talks_build(*, domain: str) -> dict[str, int]:
     """Build the demo appointments, talks and pledges. Returns counts."""
     from .services.appointments import appointment_create
-    from .services.pledges import pledge_sign
 
     admin = User.objects.filter(email=f"unitadmin@{domain}").first()
     officer = User.objects.filter(email=f"discipline@{domain}").first()
@@ -266,18 +325,12 @@ def demo_talks_build(*, domain: str) -> dict[str, int]:
             appointment=cleared,
         )
         counts["talks"] += talk is not None
-        text = texts[(cleared.position_kind, 2 if cleared.position_kind == "leading" else 1)]
-        if not PledgeSignature.objects.filter(user=cleared.person, text=text).exists():
-            pledge_sign(
-                user=cleared.person,
-                text=text,
-                typed_name=cleared.person.full_name,
-                confirmed=True,
-                appointment=cleared,
-                ip_address="10.0.0.21",
-                user_agent="Mozilla/5.0 (demo)",
-            )
-            counts["signatures"] += 1
+        counts["signatures"] += _sign(
+            user=cleared.person,
+            text=texts[(PositionKind.LEADING, 2)],
+            appointment=cleared,
+            ip_address="10.0.0.21",
+        )
 
     if overdue is not None:
         _complete_course(overdue.person, course)
@@ -292,6 +345,13 @@ def demo_talks_build(*, domain: str) -> dict[str, int]:
             appointment=overdue,
         )
         counts["talks"] += talk is not None
+        # Signed, yet not cleared: the talk is still to be held.
+        counts["signatures"] += _sign(
+            user=overdue.person,
+            text=texts[(PositionKind.KEY, 1)],
+            appointment=overdue,
+            ip_address="10.0.0.22",
+        )
 
     if in_progress is not None:
         talk = _talk(
@@ -304,6 +364,11 @@ def demo_talks_build(*, domain: str) -> dict[str, int]:
             appointment=in_progress,
         )
         counts["talks"] += talk is not None
+        # The 2024 leading text, signed in an earlier post: the 2026 version asks for a
+        # new signature (the pledge step stays pending until they sign it).
+        counts["signatures"] += _sign_earlier_version(
+            user=in_progress.person, text=texts[(PositionKind.LEADING, 1)], days_ago=300
+        )
 
     # Talks of every other kind with officials in the demo organisation.
     others = [

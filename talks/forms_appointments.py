@@ -15,8 +15,8 @@ from django.utils.translation import gettext_lazy
 from people.models import OrgUnit, User
 from people.selectors import person_list_changeable, rank_level_list
 
-from .models import AppointmentStatus, PositionKind
-from .selectors.appointments import STATUS_OVERDUE
+from .models import STEP_ORDER, AppointmentStatus, PositionKind
+from .selectors.appointments import STATUS_OVERDUE, STEP_WAITING_LABELS
 from .services.appointments import pre_appointment_courses
 
 
@@ -113,14 +113,37 @@ class DashboardFilterForm(forms.Form):
         empty_label=gettext_lazy("All units"),
     )
 
+    step = forms.ChoiceField(
+        label=gettext_lazy("Waiting at step"),
+        required=False,
+        choices=[
+            ("", gettext_lazy("Any step")),
+            *[(kind.value, STEP_WAITING_LABELS[kind]) for kind in STEP_ORDER],
+        ],
+    )
+
     def __init__(self, *args: Any, units: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["unit"].queryset = units  # type: ignore[attr-defined]
 
     def values(self) -> dict[str, Any]:
-        if not self.is_bound or not self.is_valid():
-            return {"status": "", "unit": None}
-        return {"status": self.cleaned_data["status"], "unit": self.cleaned_data["unit"]}
+        """The valid filters; a field with a value it does not know (a hand-edited address)
+        is left out, so it filters nothing."""
+        if not self.is_bound:
+            return {"status": "", "unit": None, "step": ""}
+        self.is_valid()
+        data = self.cleaned_data
+        return {
+            "status": data.get("status") or "",
+            "unit": data.get("unit"),
+            "step": data.get("step") or "",
+        }
+
+    def count_values(self) -> dict[str, Any]:
+        """The filters the per-step counts follow (all but the step itself)."""
+        values = self.values()
+        values.pop("step")
+        return values
 
 
 class WaiveForm(forms.Form):

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.generic import FormView, View
 
+from audit.services import audit_denied
 from people.access import LoginRequiredMixin, RoleRequiredMixin
 from people.importing import ImportFileError
 from people.models import Role, User
@@ -57,9 +58,11 @@ from .models import (
 )
 from .selectors.appointments import (
     DASHBOARD_ROLES,
+    STEP_WAITING_LABELS,
     appointment_dashboard,
     appointment_get_visible,
     appointment_list_mine,
+    appointment_step_counts,
     dashboard_units,
     steps_by_kind,
 )
@@ -101,11 +104,38 @@ class DashboardMixin(RoleRequiredMixin):
 # --- Dashboard -----------------------------------------------------------------------
 
 
+def _step_links(request: HttpRequest, counts: dict[str, int], active: str) -> list[dict[str, Any]]:
+    """Each step's waiting count with the address that filters the list to it (the other
+    filters kept, the page dropped)."""
+    links = []
+    for kind in STEP_ORDER:
+        query = request.GET.copy()
+        query.pop("page", None)
+        query["step"] = kind.value
+        links.append(
+            {
+                "kind": kind.value,
+                "label": STEP_WAITING_LABELS[kind],
+                "count": counts[kind.value],
+                "query": query.urlencode(),
+                "active": kind.value == active,
+            }
+        )
+    return links
+
+
 class AppointmentDashboardView(DashboardMixin, View):
-    """Appointees by step; those past their take-office date and not cleared on top."""
+    """Appointees by step, with how many wait at each step (each count a link to those
+    appointees); those past their take-office date and not cleared on top."""
 
     def get(self, request: HttpRequest) -> HttpResponse:
         viewer = _viewer(request)
+        form = self.get_filter_form()
+        active_step = form.values()["step"]
+        counts = appointment_step_counts(viewer=viewer, **form.count_values())
+        all_steps = request.GET.copy()
+        all_steps.pop("page", None)
+        all_steps.pop("step", None)
         page = Paginator(self.get_rows(), PAGE_SIZE).get_page(request.GET.get("page"))
         labels = [kind.label for kind in STEP_ORDER]
         for appointment in page.object_list:
@@ -121,6 +151,9 @@ class AppointmentDashboardView(DashboardMixin, View):
                 "filter_form": self.get_filter_form(),
                 "query_string": _query_string(request),
                 "step_kinds": [(kind, kind.label) for kind in STEP_ORDER],
+                "step_links": _step_links(request, counts, active_step),
+                "active_step": active_step,
+                "all_steps_query": all_steps.urlencode(),
                 "can_create": user_has_role(user=viewer, roles=[Role.UNIT_ADMIN]),
             },
         )
@@ -326,6 +359,14 @@ class StepWaiveView(AppointmentDetailView):
         try:
             step_waive(by=_viewer(request), step=step, reason=form.cleaned_data["reason"])
         except PermissionDenied as exc:
+            # Refused with a message on the page rather than a 403: record it as the 403
+            # handler would (a ``denied`` row, nothing else).
+            audit_denied(
+                request=request,
+                obj=step,
+                reason=str(exc),
+                detail={"waive": step.kind, "appointment": appointment.pk},
+            )
             messages.error(request, str(exc) or _("You may not waive this step."))
             return self.render(request, self.get_appointment(pk), {})
         except ValidationError as exc:

@@ -2,8 +2,9 @@
 discipline officers covering them; as a page and as a PDF.
 
 Anyone else asking for someone's file gets a 404 (superusers and unit admins included)
-and no audit row. Each read writes an audit row in the same transaction as the read: if
-the row cannot be written, nothing is shown. Never cached.
+and a ``denied`` audit row (who asked for which person's file; no read row). Each read
+writes an audit row naming the talk records it showed, in the same transaction as the
+read: if the row cannot be written, nothing is shown. Never cached.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
 from audit.models import AuditAction
-from audit.services import audit_record
+from audit.services import audit_denied, audit_record
 from people.access import ROLE_IN_SCOPE, login_required
 from people.models import Role, User
 
@@ -54,14 +55,21 @@ def _read_file(request: HttpRequest, person: User, fmt: str) -> IntegrityFile:
             object_type=FILE_TYPE,
             object_id=person.pk,
             subject=person,
-            detail={"format": fmt},
+            detail={"format": fmt, "talks": [talk.pk for talk in file.talks]},
         )
     return file
 
 
-def _person(request: HttpRequest, person_id: int) -> User:
+def _person(request: HttpRequest, person_id: int, fmt: str) -> User:
+    """The person whose file the viewer may open; otherwise a ``denied`` row and 404."""
     person = file_person_for_viewer(viewer=_viewer(request), person_id=person_id)
     if person is None:
+        audit_denied(
+            request=request,
+            object_type=FILE_TYPE,
+            object_id=person_id,
+            detail={"format": fmt},
+        )
         raise Http404
     return person
 
@@ -95,7 +103,7 @@ def my_file_pdf(request: HttpRequest) -> HttpResponse:
 @never_cache
 @_scoped
 def person_file(request: HttpRequest, person_id: int) -> HttpResponse:
-    person = _person(request, person_id)
+    person = _person(request, person_id, "html")
     if person.pk == _viewer(request).pk:
         return redirect("integrity_file:mine")
     return _page(request, _read_file(request, person, "html"))
@@ -104,7 +112,7 @@ def person_file(request: HttpRequest, person_id: int) -> HttpResponse:
 @never_cache
 @_scoped
 def person_file_pdf(request: HttpRequest, person_id: int) -> HttpResponse:
-    person = _person(request, person_id)
+    person = _person(request, person_id, "pdf")
     if person.pk == _viewer(request).pk:
         return redirect("integrity_file:mine_pdf")
     return _pdf(_read_file(request, person, "pdf"))

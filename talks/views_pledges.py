@@ -2,7 +2,8 @@
 
 Reads go through ``talks.selectors.pledges`` and writes through
 ``talks.services.pledges``. Every read of signatures (the list, a PDF) writes an audit row
-in the same transaction as the read; a refused request writes none. Pages are never
+in the same transaction as the read; a refused request (someone else's signature, someone
+else's appointment to sign for) writes a ``denied`` row and nothing else. Pages are never
 cached.
 """
 
@@ -17,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from audit.models import AuditAction
-from audit.services import audit_record
+from audit.services import audit_denied, audit_record
 from people.access import login_required
 from people.models import User
 from qinglian.http import client_ip
@@ -69,12 +70,18 @@ def _appointment_param(request: HttpRequest, viewer: User) -> Appointment | None
     raw = request.GET.get("appointment") or request.POST.get("appointment") or ""
     if not raw:
         return None
-    if not raw.isdigit():
-        raise Http404
-    appointment = Appointment.objects.filter(
-        pk=int(raw), person_id=viewer.pk, status=AppointmentStatus.IN_PROGRESS
-    ).first()
+    appointment = None
+    if raw.isdigit():
+        appointment = Appointment.objects.filter(
+            pk=int(raw), person_id=viewer.pk, status=AppointmentStatus.IN_PROGRESS
+        ).first()
     if appointment is None:
+        audit_denied(
+            request=request,
+            object_type="talks.appointment",
+            object_id=raw[:64],
+            detail={"view": "pledge-sign"},
+        )
         raise Http404
     return appointment
 
@@ -142,15 +149,19 @@ def pledge_signature_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     viewer = _viewer(request)
     with transaction.atomic():
         signature = pledge_signature_get_for_viewer(viewer=viewer, pk=pk)
-        if signature is None:
-            raise Http404
-        audit_record(
-            action=AuditAction.READ,
-            request=request,
-            obj=signature,
-            subject=signature.user,
-            detail={"format": "pdf"},
+        if signature is not None:
+            audit_record(
+                action=AuditAction.READ,
+                request=request,
+                obj=signature,
+                subject=signature.user,
+                detail={"format": "pdf"},
+            )
+    if signature is None:
+        audit_denied(
+            request=request, object_type=SIGNATURE_TYPE, object_id=pk, detail={"format": "pdf"}
         )
+        raise Http404
     rendered = pledge_pdf(signature=signature)
     response = HttpResponse(rendered.data, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{pdf_filename("pledge", pk)}"'

@@ -114,6 +114,7 @@ class PledgeTextCreateView(_ServiceErrorsMixin, generic.CreateView):
             title=data["title"],
             body=data["body"],
             by=self.request.user,
+            request=self.request,
         )
 
 
@@ -130,7 +131,13 @@ class PledgeTextCopyView(PledgeTextCreateView):
 class PledgeTextEditView(_ServiceErrorsMixin, generic.EditView):
     def save_instance(self) -> PledgeText:
         data = self.form.cleaned_data
-        return pledge_text_update(text=self.object, title=data["title"], body=data["body"])
+        return pledge_text_update(
+            text=self.object,
+            title=data["title"],
+            body=data["body"],
+            by=self.request.user,
+            request=self.request,
+        )
 
 
 class PledgeTextViewSet(ModelViewSet):

@@ -3,7 +3,8 @@ discipline officers within their subtrees, by the appointment's unit; superusers
 all, as for other people data — nothing confidential is shown here), one appointment,
 and the appointee's own programme.
 
-Every list runs a fixed number of queries: steps come in one prefetch.
+Every list runs a fixed number of queries: steps come in one prefetch, and the count of
+appointees waiting at each step is one more query whatever the number of rows.
 """
 
 from __future__ import annotations
@@ -11,18 +12,34 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.db.models import BooleanField, Case, Prefetch, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, Count, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from people.models import OrgUnit, Role, User
 from people.selectors import role_unit_paths, unit_paths_q
 
-from ..models import STEP_ORDER, Appointment, AppointmentStatus, ProgrammeStep, StepStatus
+from ..models import (
+    STEP_ORDER,
+    Appointment,
+    AppointmentStatus,
+    ProgrammeStep,
+    StepKind,
+    StepStatus,
+)
 
 #: Roles that open the dashboard (within their subtree).
 DASHBOARD_ROLES = (Role.UNIT_ADMIN, Role.DISCIPLINE_OFFICER)
 
 STATUS_OVERDUE = "overdue"
+
+#: What "waiting at this step" means, as the dashboard's counts and its step filter say it.
+STEP_WAITING_LABELS = {
+    StepKind.COURSE: _("Course not completed"),
+    StepKind.QUIZ: _("Test not passed"),
+    StepKind.TALK: _("Talk not held"),
+    StepKind.PLEDGE: _("Pledge not signed"),
+}
 
 
 def _user(viewer: Any) -> User | None:
@@ -59,16 +76,9 @@ def appointment_list_visible(*, viewer: Any) -> QuerySet[Appointment]:
     return qs.filter(unit_paths_q(paths, "unit__path"))
 
 
-def appointment_dashboard(
-    *,
-    viewer: Any,
-    status: str = "",
-    unit: OrgUnit | None = None,
-    today: datetime.date | None = None,
+def _dashboard_filtered(
+    *, viewer: Any, status: str, unit: OrgUnit | None, today: datetime.date
 ) -> QuerySet[Appointment]:
-    """The dashboard rows: those past their take-office date and not cleared first, then
-    by take-office date; ``is_overdue`` annotated; steps prefetched."""
-    today = today or timezone.localdate()
     qs = appointment_list_visible(viewer=viewer)
     if status == STATUS_OVERDUE:
         qs = qs.filter(status=AppointmentStatus.IN_PROGRESS, take_office_date__lt=today)
@@ -76,6 +86,30 @@ def appointment_dashboard(
         qs = qs.filter(status=status)
     if unit is not None:
         qs = qs.filter(unit__path__startswith=unit.path)
+    return qs
+
+
+def appointment_dashboard(
+    *,
+    viewer: Any,
+    status: str = "",
+    unit: OrgUnit | None = None,
+    step: str = "",
+    today: datetime.date | None = None,
+) -> QuerySet[Appointment]:
+    """The dashboard rows: those past their take-office date and not cleared first, then
+    by take-office date; ``is_overdue`` annotated; steps prefetched. With ``step`` (a
+    :class:`StepKind` value; anything else is ignored) only the appointees still in
+    progress whose step of that kind is pending."""
+    today = today or timezone.localdate()
+    qs = _dashboard_filtered(viewer=viewer, status=status, unit=unit, today=today)
+    if step in StepKind.values:
+        # One step of each kind per appointment (a unique constraint): the join adds no rows.
+        qs = qs.filter(
+            status=AppointmentStatus.IN_PROGRESS,
+            steps__kind=step,
+            steps__status=StepStatus.PENDING,
+        )
     return (
         qs.annotate(
             is_overdue=Case(
@@ -90,6 +124,31 @@ def appointment_dashboard(
         .prefetch_related(_steps_prefetch())
         .order_by("-is_overdue", "take_office_date", "pk")
     )
+
+
+def appointment_step_counts(
+    *,
+    viewer: Any,
+    status: str = "",
+    unit: OrgUnit | None = None,
+    today: datetime.date | None = None,
+) -> dict[str, int]:
+    """How many appointees in the viewer's scope (``status`` and ``unit`` filters applied)
+    are still in progress with each step pending, by step kind, in checklist order. One
+    query."""
+    today = today or timezone.localdate()
+    qs = _dashboard_filtered(viewer=viewer, status=status, unit=unit, today=today)
+    rows = (
+        ProgrammeStep.objects.filter(
+            appointment__in=qs.filter(status=AppointmentStatus.IN_PROGRESS).values("pk"),
+            status=StepStatus.PENDING,
+        )
+        .order_by()
+        .values("kind")
+        .annotate(n=Count("pk"))
+    )
+    found = {row["kind"]: row["n"] for row in rows}
+    return {str(kind): found.get(kind, 0) for kind in STEP_ORDER}
 
 
 def dashboard_units(*, viewer: Any) -> QuerySet[OrgUnit]:

@@ -79,20 +79,22 @@ def _clean_text_fields(*, title: str, body: str) -> tuple[str, str]:
 
 
 def pledge_text_publish(
-    *, position_kind: str, title: str, body: str, by: User | None = None
+    *, position_kind: str, title: str, body: str, by: User | None = None, request: Any = None
 ) -> PledgeText:
     """Publish a new version of the pledge for ``position_kind``: version n+1 becomes the
     current one and the previous current version stops being current (it keeps its
     signatures). Officials with an open appointment are asked to sign the new version.
     Two publishers at once get consecutive versions (the loser of a race on the
-    constraints tries again)."""
+    constraints tries again). The audit row (``create``) commits with the new version."""
     if position_kind not in PositionKind.values:
         raise ValidationError({"position_kind": _("Choose a kind of position.")})
     title, body = _clean_text_fields(title=title, body=body)
     for attempt in range(3):
         try:
             with transaction.atomic():
-                return _publish(position_kind=position_kind, title=title, body=body, by=by)
+                text = _publish(position_kind=position_kind, title=title, body=body, by=by)
+                _audit_text(action=AuditAction.CREATE, text=text, by=by, request=request)
+                return text
         except IntegrityError:
             if attempt == 2:
                 raise
@@ -125,14 +127,30 @@ def _publish(*, position_kind: str, title: str, body: str, by: User | None) -> P
     )
 
 
+def _audit_text(*, action: str, text: PledgeText, by: User | None, request: Any) -> None:
+    audit_record(
+        action=action,
+        actor=by,
+        request=request,
+        obj=text,
+        detail={
+            "position_kind": text.position_kind,
+            "version": text.version,
+            "sha256": pledge_text_sha256(text=text),
+        },
+    )
+
+
 def pledge_text_is_signed(*, text: PledgeText) -> bool:
     return text.pk is not None and PledgeSignature.objects.filter(text_id=text.pk).exists()
 
 
 @transaction.atomic
-def pledge_text_update(*, text: PledgeText, title: str, body: str) -> PledgeText:
-    """Correct a version nobody has signed yet. A signed version is refused: publish a new
-    version instead."""
+def pledge_text_update(
+    *, text: PledgeText, title: str, body: str, by: User | None = None, request: Any = None
+) -> PledgeText:
+    """Correct a version nobody has signed yet, with an audit row (``update``) in the same
+    transaction. A signed version is refused: publish a new version instead."""
     locked = PledgeText.objects.select_for_update().get(pk=text.pk)
     if pledge_text_is_signed(text=locked):
         raise ValidationError(
@@ -145,6 +163,7 @@ def pledge_text_update(*, text: PledgeText, title: str, body: str) -> PledgeText
     title, body = _clean_text_fields(title=title, body=body)
     locked.title, locked.body = title, body
     locked.save(update_fields=["title", "body"])
+    _audit_text(action=AuditAction.UPDATE, text=locked, by=by, request=request)
     text.title, text.body = title, body
     return locked
 

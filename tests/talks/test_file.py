@@ -187,7 +187,11 @@ def test_my_file_shows_every_section_and_writes_a_read_row(client, org, records,
     entry = AuditEntry.objects.get(action="read", object_type=FILE)
     assert entry.subject == org.finance_learner and entry.actor == org.finance_learner
     assert entry.object_id == str(org.finance_learner.pk)
-    assert entry.detail == {"format": "html"}
+    shown = sorted(
+        TalkRecord.objects.filter(official=org.finance_learner).values_list("pk", flat=True)
+    )
+    assert entry.detail["format"] == "html" and sorted(entry.detail["talks"]) == shown
+    assert len(shown) == 2
 
 
 def test_my_file_as_pdf(client, org, records, pre_talk):
@@ -201,7 +205,11 @@ def test_my_file_as_pdf(client, org, records, pre_talk):
     meta = PdfReader(io.BytesIO(response.content)).metadata
     assert "张三丰" in meta.title and meta.author
     entry = AuditEntry.objects.get(action="read", object_type=FILE)
-    assert entry.detail == {"format": "pdf"}
+    shown = sorted(
+        TalkRecord.objects.filter(official=org.finance_learner).values_list("pk", flat=True)
+    )
+    assert entry.detail["format"] == "pdf" and sorted(entry.detail["talks"]) == shown
+    assert len(shown) == 2
 
 
 def test_the_certificates_section_is_there_and_empty(org):
@@ -276,20 +284,34 @@ def test_a_discipline_officer_in_scope_reads_the_file(client, org, records, pre_
 def test_nobody_else_reads_the_file_and_no_read_row_is_written(client, org, pre_talk, records, who):
     # The trainer is a talker of the official's talks: that opens the talk, not the file.
     records.add(org.finance_learner, 1, talker=org.trainer)
-    client.force_login(getattr(org, who))
-    before = AuditEntry.objects.count()
+    viewer = getattr(org, who)
+    client.force_login(viewer)
+    before = AuditEntry.objects.order_by("-id").values_list("id", flat=True).first() or 0
     assert client.get(url("integrity_file:person", org.finance_learner.pk)).status_code == 404
     assert client.get(url("integrity_file:person_pdf", org.finance_learner.pk)).status_code == 404
-    assert AuditEntry.objects.count() == before
+    rows = list(AuditEntry.objects.filter(id__gt=before).order_by("id"))
+    # One ``denied`` row per refusal (who, whose file, which format), nothing else.
+    assert [(r.action, r.actor, r.object_type, r.object_id, r.detail) for r in rows] == [
+        ("denied", viewer, FILE, str(org.finance_learner.pk), {"format": "html"}),
+        ("denied", viewer, FILE, str(org.finance_learner.pk), {"format": "pdf"}),
+    ]
+    # The refusal names nobody: the visitor learns nothing, the row tells no reader more.
+    assert all(r.subject_id is None and r.subject_unit_path == "" for r in rows)
 
 
 def test_a_discipline_officer_outside_the_scope_gets_a_404(client, org):
     client.force_login(org.discipline)
-    before = AuditEntry.objects.count()
+    before = AuditEntry.objects.order_by("-id").values_list("id", flat=True).first() or 0
     assert client.get(url("integrity_file:person", org.housing_learner.pk)).status_code == 404
     assert client.get(url("integrity_file:person_pdf", org.housing_learner.pk)).status_code == 404
     assert client.get(url("integrity_file:person", 999999)).status_code == 404
-    assert AuditEntry.objects.count() == before
+    rows = AuditEntry.objects.filter(id__gt=before).order_by("id")
+    assert list(rows.values_list("action", "actor", "object_id")) == [
+        ("denied", org.discipline.pk, str(org.housing_learner.pk)),
+        ("denied", org.discipline.pk, str(org.housing_learner.pk)),
+        ("denied", org.discipline.pk, "999999"),
+    ]
+    assert not AuditEntry.objects.filter(action="read").exists()
 
 
 def test_my_own_id_goes_to_my_file(client, org):

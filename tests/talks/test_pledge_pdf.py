@@ -139,21 +139,31 @@ def test_a_discipline_officer_covering_the_official_downloads_it(client, org, si
     ["finance_admin", "city_admin", "superuser", "budget_learner", "trainer", "housing_learner"],
 )
 def test_nobody_else_gets_it_and_no_read_row_is_written(client, org, signature, talker, who):
-    client.force_login(getattr(org, who))
-    before = AuditEntry.objects.count()
+    viewer = getattr(org, who)
+    client.force_login(viewer)
+    before = AuditEntry.objects.order_by("-id").values_list("id", flat=True).first() or 0
     response = client.get(url("pledges:pdf", signature.pk))
     assert response.status_code == 404
-    assert AuditEntry.objects.count() == before
+    rows = list(AuditEntry.objects.filter(id__gt=before))
+    # Exactly one ``denied`` row: who asked for which signature; no read row.
+    assert [(r.action, r.actor, r.object_type, r.object_id, r.detail) for r in rows] == [
+        ("denied", viewer, "talks.pledgesignature", str(signature.pk), {"format": "pdf"})
+    ]
+    assert rows[0].subject_id is None
 
 
 def test_a_discipline_officer_outside_the_scope_gets_a_404(client, org):
     text = PledgeTextFactory()
     theirs = pledge_sign(user=org.housing_learner, text=text, typed_name="王五", confirmed=True)
     client.force_login(org.discipline)  # discipline officer of the finance bureau
-    before = AuditEntry.objects.count()
+    before = AuditEntry.objects.order_by("-id").values_list("id", flat=True).first() or 0
     assert client.get(url("pledges:pdf", theirs.pk)).status_code == 404
     assert client.get(url("pledges:pdf", 999999)).status_code == 404
-    assert AuditEntry.objects.count() == before
+    rows = AuditEntry.objects.filter(id__gt=before).order_by("id")
+    assert list(rows.values_list("action", "actor", "object_id")) == [
+        ("denied", org.discipline.pk, str(theirs.pk)),
+        ("denied", org.discipline.pk, "999999"),
+    ]
 
 
 def test_anonymous_visitors_are_sent_to_log_in(client, signature):

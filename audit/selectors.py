@@ -19,8 +19,8 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from people.models import Role, User
-from people.selectors import role_unit_paths, unit_paths_q
+from people.models import Role
+from people.selectors import role_unit_paths, unit_paths_q, viewer_user
 from talks.selectors.scope import discipline_paths
 
 from .models import AuditEntry
@@ -29,15 +29,9 @@ from .models import AuditEntry
 AUDIT_READ_ROLES = (Role.DISCIPLINE_OFFICER, Role.AUDITOR)
 
 
-def _user(viewer: Any) -> User | None:
-    if isinstance(viewer, User) and viewer.is_authenticated and viewer.is_active:
-        return viewer
-    return None
-
-
 def audit_scope_q(*, viewer: Any) -> Q | None:
     """The rows ``viewer`` may read as a Q, or ``None`` when they may read none."""
-    u = _user(viewer)
+    u = viewer_user(viewer)
     if u is None:
         return None
     q: Q | None = None

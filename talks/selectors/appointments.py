@@ -16,8 +16,8 @@ from django.db.models import BooleanField, Case, Count, Prefetch, Q, QuerySet, V
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from people.models import OrgUnit, Role, User
-from people.selectors import role_unit_paths, unit_paths_q
+from people.models import OrgUnit, Role
+from people.selectors import role_unit_paths, unit_paths_q, viewer_user
 
 from ..models import (
     STEP_ORDER,
@@ -42,15 +42,9 @@ STEP_WAITING_LABELS = {
 }
 
 
-def _user(viewer: Any) -> User | None:
-    if isinstance(viewer, User) and viewer.is_authenticated and viewer.is_active:
-        return viewer
-    return None
-
-
 def dashboard_paths(*, viewer: Any) -> list[str] | None:
     """Unit paths the viewer's dashboard covers; ``None`` means everything (superuser)."""
-    u = _user(viewer)
+    u = viewer_user(viewer)
     if u is None:
         return []
     if u.is_superuser:
@@ -171,7 +165,7 @@ def appointment_get_visible(*, viewer: Any, pk: int) -> Appointment | None:
 
 def appointment_list_mine(*, user: Any) -> QuerySet[Appointment]:
     """The person's own appointments, those in progress first, newest first."""
-    u = _user(user)
+    u = viewer_user(user)
     if u is None:
         return Appointment.objects.none()
     return (

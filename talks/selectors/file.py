@@ -23,6 +23,7 @@ from certificates.selectors.holder import certificate_list_for_holder
 from courses.models import CourseCompletion, StudyHourEntry
 from events.models import Attendance
 from people.models import User
+from people.selectors import viewer_user
 from quizzes.models import Attempt, AttemptStatus
 
 from ..models import Appointment, PledgeSignature, TalkRecord
@@ -57,16 +58,10 @@ class IntegrityFile:
     certificates: list[Certificate] = field(default_factory=list)
 
 
-def _user(viewer: Any) -> User | None:
-    if isinstance(viewer, User) and viewer.is_authenticated and viewer.is_active:
-        return viewer
-    return None
-
-
 def file_person_for_viewer(*, viewer: Any, person_id: int) -> User | None:
     """The official ``person_id`` if ``viewer`` may open their file (themself, or a
     discipline officer covering them); ``None`` otherwise (answer 404)."""
-    u = _user(viewer)
+    u = viewer_user(viewer)
     if u is None:
         return None
     person = User.objects.select_related("unit", "rank_level").filter(pk=person_id).first()

@@ -13,6 +13,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from people.models import User
+from people.selectors import viewer_user
 
 from ..models import (
     Appointment,
@@ -39,12 +40,6 @@ class PledgeItem:
     signature: PledgeSignature | None  # the signature of the current version, if any
     earlier: list[PledgeSignature]  # signatures of older versions
     appointment: Appointment | None
-
-
-def _user(viewer: Any) -> User | None:
-    if isinstance(viewer, User) and viewer.is_authenticated and viewer.is_active:
-        return viewer
-    return None
 
 
 def pledge_text_current(*, position_kind: str) -> PledgeText | None:
@@ -114,7 +109,7 @@ def pledge_items_for_official(*, user: User) -> list[PledgeItem]:
 
 
 def pledge_signature_can_view(*, viewer: Any, signature: PledgeSignature) -> bool:
-    u = _user(viewer)
+    u = viewer_user(viewer)
     if u is None:
         return False
     return signature.user_id == u.pk or discipline_covers(viewer=u, person=signature.user)
@@ -123,7 +118,7 @@ def pledge_signature_can_view(*, viewer: Any, signature: PledgeSignature) -> boo
 def pledge_signature_get_for_viewer(*, viewer: Any, pk: int) -> PledgeSignature | None:
     """The signature ``pk`` if ``viewer`` signed it or is a discipline officer covering the
     signer; otherwise ``None`` (answer 404)."""
-    if _user(viewer) is None:
+    if viewer_user(viewer) is None:
         return None
     signature = (
         PledgeSignature.objects.select_related(

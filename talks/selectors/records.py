@@ -23,7 +23,7 @@ from typing import Any, Literal
 from django.db.models import Q, QuerySet
 
 from people.models import OrgUnit, User
-from people.selectors import unit_paths_q
+from people.selectors import unit_paths_q, viewer_user
 
 from ..models import Appointment, AppointmentStatus, TalkKind, TalkRecord
 from .scope import discipline_paths, discipline_people_q
@@ -49,12 +49,6 @@ OFFICIAL_FIELDS = (
 )
 
 
-def _user(viewer: Any) -> User | None:
-    if isinstance(viewer, User) and viewer.is_authenticated and viewer.is_active:
-        return viewer
-    return None
-
-
 def _full_q(user: User) -> Q:
     talker_ids = TalkRecord.talkers.through.objects.filter(user_id=user.pk).values("talkrecord_id")
     return (
@@ -66,7 +60,7 @@ def _full_q(user: User) -> Q:
 
 def talk_list_visible(*, viewer: Any) -> QuerySet[TalkRecord]:
     """Talks ``viewer`` may see in full (see the module docstring); none for anyone else."""
-    u = _user(viewer)
+    u = viewer_user(viewer)
     if u is None:
         return TalkRecord.objects.none()
     return TalkRecord.objects.filter(_full_q(u))
@@ -74,7 +68,7 @@ def talk_list_visible(*, viewer: Any) -> QuerySet[TalkRecord]:
 
 def talk_list_for_official(*, official: Any) -> QuerySet[TalkRecord]:
     """The talks held with ``official``, loading only the fields they may see."""
-    u = _user(official)
+    u = viewer_user(official)
     if u is None:
         return TalkRecord.objects.none()
     return TalkRecord.objects.filter(official_id=u.pk).only(*OFFICIAL_FIELDS)
@@ -82,7 +76,7 @@ def talk_list_for_official(*, official: Any) -> QuerySet[TalkRecord]:
 
 def talk_access(*, viewer: Any, talk: TalkRecord) -> Access | None:
     """``"full"``, ``"official"`` or ``None`` for ``viewer`` on ``talk``."""
-    u = _user(viewer)
+    u = viewer_user(viewer)
     if u is None:
         return None
     if talk.official_id == u.pk:
@@ -99,7 +93,7 @@ def talk_access(*, viewer: Any, talk: TalkRecord) -> Access | None:
 def talk_get_for_viewer(*, viewer: Any, pk: int) -> tuple[TalkRecord, Access] | None:
     """The talk ``pk`` and the viewer's access to it, or ``None`` when it does not exist or
     the viewer may not see it (callers answer 404 either way)."""
-    u = _user(viewer)
+    u = viewer_user(viewer)
     if u is None:
         return None
     talk = (
@@ -117,7 +111,7 @@ def talk_get_for_viewer(*, viewer: Any, pk: int) -> tuple[TalkRecord, Access] | 
 
 def talk_is_own(*, viewer: Any, pk: int) -> bool:
     """Whether talk ``pk`` was held with ``viewer`` (they get the official's view of it)."""
-    u = _user(viewer)
+    u = viewer_user(viewer)
     return u is not None and TalkRecord.objects.filter(pk=pk, official_id=u.pk).exists()
 
 
@@ -128,7 +122,7 @@ def official_may_see_summary(*, talk: TalkRecord) -> bool:
 
 def talk_is_discipline_officer_for(*, viewer: Any, unit_path: str) -> bool:
     """Whether ``viewer`` may schedule talks for people in the unit at ``unit_path``."""
-    u = _user(viewer)
+    u = viewer_user(viewer)
     return u is not None and any(unit_path.startswith(p) for p in discipline_paths(viewer=u))
 
 
@@ -137,7 +131,7 @@ def talk_is_discipline_officer_for(*, viewer: Any, unit_path: str) -> bool:
 
 def talk_official_choices(*, viewer: Any) -> QuerySet[User]:
     """Active people in ``viewer``'s discipline subtrees, ``viewer`` excluded."""
-    u = _user(viewer)
+    u = viewer_user(viewer)
     if u is None:
         return User.objects.none()
     return (
@@ -151,7 +145,7 @@ def talk_official_choices(*, viewer: Any) -> QuerySet[User]:
 def talk_talker_choices(*, viewer: Any) -> QuerySet[User]:
     """Who may hold a talk scheduled by ``viewer``: active people in their discipline
     subtrees, and themself."""
-    u = _user(viewer)
+    u = viewer_user(viewer)
     if u is None:
         return User.objects.none()
     return (
@@ -165,7 +159,7 @@ def talk_talker_choices(*, viewer: Any) -> QuerySet[User]:
 
 def talk_appointment_choices(*, viewer: Any) -> QuerySet[Appointment]:
     """Open appointments of people in ``viewer``'s discipline subtrees."""
-    u = _user(viewer)
+    u = viewer_user(viewer)
     if u is None:
         return Appointment.objects.none()
     return (
@@ -181,7 +175,7 @@ def talk_appointment_choices(*, viewer: Any) -> QuerySet[Appointment]:
 
 def talk_unit_choices(*, viewer: Any) -> QuerySet[OrgUnit]:
     """Units in ``viewer``'s discipline subtrees (the list's unit filter)."""
-    u = _user(viewer)
+    u = viewer_user(viewer)
     if u is None:
         return OrgUnit.objects.none()
     return OrgUnit.objects.filter(unit_paths_q(discipline_paths(viewer=u), "path")).order_by("path")

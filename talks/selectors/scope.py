@@ -12,21 +12,15 @@ from typing import Any
 from django.db.models import Q
 
 from people.models import Role, User
-from people.selectors import role_unit_paths, unit_paths_q
+from people.selectors import role_unit_paths, unit_paths_q, viewer_user
 
 #: The roles that open other people's confidential records (within their subtree).
 CONFIDENTIAL_ROLES = (Role.DISCIPLINE_OFFICER,)
 
 
-def _user(viewer: Any) -> User | None:
-    if isinstance(viewer, User) and viewer.is_authenticated and viewer.is_active:
-        return viewer
-    return None
-
-
 def discipline_paths(*, viewer: Any) -> list[str]:
     """Unit paths where ``viewer`` is a discipline officer (superuser or not)."""
-    u = _user(viewer)
+    u = viewer_user(viewer)
     if u is None:
         return []
     return role_unit_paths(user=u, roles=CONFIDENTIAL_ROLES)

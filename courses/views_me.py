@@ -1,6 +1,9 @@
-""" "My learning" (/me/): the viewer's own hours, courses and study-hour ledger."""
+""" "My learning" (/me/): the viewer's own hours, courses and study-hour ledger, and their
+settings (the language of their e-mails and notifications)."""
 
 from __future__ import annotations
+
+from typing import cast
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -12,6 +15,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from people.access import login_required
+from people.forms import PersonLanguageForm
+from people.models import User
+from people.services import person_language_set
 
 from .selectors.learning import hours_summary, ledger_list, ledger_years, my_learning
 from .services.transcript import transcript_current, transcript_issue
@@ -84,3 +90,22 @@ def my_transcript_view(request: HttpRequest) -> HttpResponse:
             _("Your transcript of %(year)s is being prepared. It appears below.") % {"year": year},
         )
     return redirect("my_certificates:list")
+
+
+@login_required
+def my_settings_view(request: HttpRequest) -> HttpResponse:
+    """The viewer's own settings: the language of their e-mails and notifications."""
+    user = cast(User, request.user)  # @login_required
+    if request.method == "POST":
+        form = PersonLanguageForm(request.POST)
+        if form.is_valid():
+            try:
+                person_language_set(user=user, language=form.cleaned_data["language"])
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, _("Your settings have been saved."))
+                return redirect("me:settings")
+    else:
+        form = PersonLanguageForm(initial={"language": user.language})
+    return render(request, "courses/me/my_settings.html", {"form": form})

@@ -1,17 +1,36 @@
-"""allauth hooks: closed sign-up, language-keeping redirects, and the set-password form
-that also verifies the address the link was sent to."""
+"""allauth hooks: closed sign-up, language-keeping redirects (a person's stored language
+wins at login), and the set-password form that also verifies the address the link was
+sent to."""
 
 from __future__ import annotations
 
+from typing import Any
+from urllib.parse import urlsplit
+
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.forms import ResetPasswordKeyForm
-from django.http import HttpRequest
-from django.urls import reverse
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse, translate_url
+from django.utils import translation
 
 
 def home_url() -> str:
     """The home page in the active language (``/`` for Chinese, ``/en/`` for English)."""
     return reverse("wagtail_serve", args=[""])
+
+
+def url_in_language(url: str, language: str) -> str:
+    """``url`` (a path on this site, as ``/en/me/`` or ``/me/?x=1``) in ``language``:
+    ``/me/`` becomes ``/en/me/`` for English and back. A URL that resolves to no view is
+    returned unchanged.
+
+    Django's ``translate_url`` resolves in the *active* language; with the default
+    language unprefixed, ``/en/me/`` would then resolve as a Wagtail page ``en/me/``.
+    So the path is resolved in the language its own prefix names."""
+    path = urlsplit(url).path
+    with translation.override(translation.get_language_from_path(path) or settings.LANGUAGE_CODE):
+        return translate_url(url, language)
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -27,6 +46,20 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def get_logout_redirect_url(self, request: HttpRequest) -> str:
         return home_url()
+
+    def post_login(self, request: HttpRequest, user: Any, **kwargs: Any) -> HttpResponse:
+        """A person who chose a language lands in it, whatever the language of the login
+        page: the "logged in" message is written in it and the redirect (``next`` or the
+        home page, both already checked by allauth to be on this site) is moved to that
+        language's URL."""
+        language = getattr(user, "language", "")
+        if language not in dict(settings.LANGUAGES):
+            return super().post_login(request, user, **kwargs)
+        with translation.override(language):
+            response = super().post_login(request, user, **kwargs)
+        if response.status_code == 302 and response.has_header("Location"):
+            response["Location"] = url_in_language(response["Location"], language)
+        return response
 
 
 class SetPasswordFromLinkForm(ResetPasswordKeyForm):

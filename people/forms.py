@@ -3,6 +3,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
+from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 
 from .models import OrgUnit, RankLevel
@@ -35,3 +37,29 @@ class PersonFilterForm(forms.Form):
         self.fields["q"].widget.attrs.update(
             {"type": "search", "placeholder": _("Name, e-mail, position or employee number")}
         )
+
+
+def _language_choices() -> list[tuple[str, str]]:
+    """The site's languages, each named in itself (as the header's switcher names them),
+    after "the site's default"."""
+    default = get_language_info(settings.LANGUAGE_CODE)["name_local"]
+    return [
+        ("", _("The site's default (%(language)s)") % {"language": default}),
+        *((code, get_language_info(code)["name_local"]) for code, _name in settings.LANGUAGES),
+    ]
+
+
+class PersonLanguageForm(forms.Form):
+    """The language a person's e-mails and notifications are written in."""
+
+    language = forms.ChoiceField(
+        label=_("Language for e-mails and notifications"),
+        choices=_language_choices,
+        required=False,
+        widget=forms.RadioSelect,
+        help_text=_(
+            "Reminders, decisions and other messages from Qinglian, in the app and by "
+            "e-mail, are written in this language. Switching the site's language in the "
+            "header changes it too."
+        ),
+    )

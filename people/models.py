@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
@@ -162,6 +163,13 @@ class User(AbstractBaseUser, PermissionsMixin):
         help_text=_("Not used by Qinglian's own pages; roles decide what a person may do."),
     )
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+    language = models.CharField(
+        _("language for e-mails and notifications"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        blank=True,
+        help_text=_("Leave empty to use the site's default language."),
+    )
 
     objects = UserManager()
 
@@ -175,6 +183,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         ordering = ["full_name", "pk"]
         constraints: ClassVar[list[models.BaseConstraint]] = [
             models.UniqueConstraint(Lower("email"), name="people_user_email_ci_unique"),
+            models.CheckConstraint(
+                condition=models.Q(
+                    language__in=["", *(code for code, _name in settings.LANGUAGES)]
+                ),
+                name="people_user_language_valid",
+            ),
         ]
 
     def __str__(self) -> str:

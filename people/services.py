@@ -182,8 +182,21 @@ def person_account_open(
     if user.unit is not None:
         role_grant(user=user, role=Role.LEARNER, unit=user.unit, granted_by=granted_by)
     if send_invitation:
-        language = translation.get_language()
+        language = user.language or translation.get_language()
         transaction.on_commit(lambda: account_send_set_password(user=user, language=language))
+
+
+def person_language_set(*, user: User, language: str) -> bool:
+    """Store the language ``user`` reads e-mails and notifications in (``""``: the site's
+    default). Returns ``True`` when it changed. Only that column is written, so a stale
+    ``user`` (``request.user``) cannot overwrite other fields."""
+    if language not in ("", *dict(settings.LANGUAGES)):
+        raise ValidationError({"language": _("Choose one of the languages offered.")})
+    if user.language == language:
+        return False
+    User.objects.filter(pk=user.pk).update(language=language)
+    user.language = language
+    return True
 
 
 @transaction.atomic

@@ -19,7 +19,15 @@ from .forms import UnitChoiceField
 from .models import OrgUnit, User
 from .selectors import person_list_changeable, unit_list_in_scope
 
-PROFILE_FIELDS = ["email", "full_name", "employee_number", "unit", "position_title", "rank_level"]
+PROFILE_FIELDS = [
+    "email",
+    "full_name",
+    "employee_number",
+    "unit",
+    "position_title",
+    "rank_level",
+    "language",
+]
 
 
 class _ProfileFormMixin(forms.ModelForm):

@@ -21,15 +21,16 @@ event enqueues the audience registration on commit
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from notifications.services import notification_send
+from notifications.services import notification_send, user_language
 from people.models import Role, User
 from people.selectors import role_unit_paths
 
@@ -120,11 +121,15 @@ def event_check(*, by: User, data: dict[str, Any], event: Event | None = None) -
         raise ValidationError(errors)
 
 
-def _notify_registrants(*, event: Event, key: str, title: str, body: str) -> int:
+def _notify_registrants(*, event: Event, key: str, text: Callable[[], tuple[str, str]]) -> int:
+    """Notify everyone registered; ``text()`` gives (title, body) and is called in each
+    person's language."""
     url = reverse("events:event_detail", args=[event.pk])
     sent = 0
     registrations = Registration.objects.filter(event=event, cancelled_at__isnull=True)
     for registration in registrations.select_related("user"):
+        with translation.override(user_language(user=registration.user)):
+            title, body = text()
         sent += notification_send(
             user=registration.user, key=key, kind="event", title=title, body=body, url=url
         )
@@ -162,12 +167,14 @@ def event_update(*, by: User, event: Event, data: dict[str, Any]) -> Event:
         _notify_registrants(
             event=locked,
             key=f"event-changed:{locked.pk}:{locked.sequence}",
-            title=_("Changed: %(title)s") % {"title": locked.title},
-            body=_("The event now takes place on %(when)s at %(where)s.")
-            % {
-                "when": start.strftime("%Y-%m-%d %H:%M"),
-                "where": locked.venue or locked.online_url or "-",
-            },
+            text=lambda: (
+                _("Changed: %(title)s") % {"title": locked.title},
+                _("The event now takes place on %(when)s at %(where)s.")
+                % {
+                    "when": start.strftime("%Y-%m-%d %H:%M"),
+                    "where": locked.venue or locked.online_url or "-",
+                },
+            ),
         )
     event_audience_sync_on_commit(event_id=locked.pk)
     return locked
@@ -189,7 +196,6 @@ def event_cancel(*, by: User, event: Event, reason: str) -> Event:
     _notify_registrants(
         event=locked,
         key=f"event-cancelled:{locked.pk}:{locked.sequence}",
-        title=_("Cancelled: %(title)s") % {"title": locked.title},
-        body=reason,
+        text=lambda: (_("Cancelled: %(title)s") % {"title": locked.title}, reason),
     )
     return locked

@@ -31,10 +31,10 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from notifications.services import notification_send
+from notifications.services import notification_send, user_language
 from people.models import User
 from people.selectors import PEOPLE_WRITE_ROLES, role_unit_paths
 
@@ -149,9 +149,11 @@ def leave_decide(*, leave: LeaveRequest, by: User, approve: bool, note: str = ""
             )
             if event.makeup_course_id or event.makeup_lesson_id:
                 makeup_assign(event=event, user=locked.user, by=by)
-            title = _("Leave approved: %(title)s") % {"title": event.title}
-        else:
-            title = _("Leave not approved: %(title)s") % {"title": event.title}
+        with translation.override(user_language(user=locked.user)):
+            if approve:
+                title = _("Leave approved: %(title)s") % {"title": event.title}
+            else:
+                title = _("Leave not approved: %(title)s") % {"title": event.title}
         notification_send(
             user=locked.user,
             key=f"event-leave:{locked.pk}:{locked.status}",
@@ -187,13 +189,17 @@ def makeup_assign(*, event: Event, user: User, by: User) -> MakeUp:
         enrol_in = course if course is not None else lesson_course(lesson=lesson)  # type: ignore[arg-type]
         if enrol_in is not None:
             enrolment_assign_person(user=user, course=enrol_in, due_date=None, required=True)
+        with translation.override(user_language(user=user)):
+            title = _("Make-up study for %(title)s") % {"title": event.title}
+            body = _("Study “%(study)s” to make up for the event you were excused from.") % {
+                "study": (course or lesson).title  # type: ignore[union-attr]
+            }
         notification_send(
             user=user,
             key=f"event-makeup:{event.pk}:{user.pk}",
             kind="event",
-            title=_("Make-up study for %(title)s") % {"title": event.title},
-            body=_("Study “%(study)s” to make up for the event you were excused from.")
-            % {"study": (course or lesson).title},  # type: ignore[union-attr]
+            title=title,
+            body=body,
             url=reverse("events:event_detail", args=[event.pk]),
         )
     makeup_refresh(user=user, makeups=[makeup])

@@ -17,11 +17,11 @@ import datetime
 
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from notifications.models import Notification
-from notifications.services import notification_send
+from notifications.services import notification_send, user_language
 
 from ..models import (
     Attendance,
@@ -68,16 +68,17 @@ def reminders_send_due(*, now: datetime.datetime | None = None) -> int:
         which = "hour" if now >= event.starts_at - HOUR else "day"
         key = reminder_key(event=event, which=which)
         start = timezone.localtime(event.starts_at).strftime("%Y-%m-%d %H:%M")
-        if which == "day":
-            title = _("Tomorrow: %(title)s") % {"title": event.title}
-        else:
-            title = _("In an hour: %(title)s") % {"title": event.title}
-        body = _("%(when)s, %(where)s") % {
-            "when": start,
-            "where": event.venue or event.online_url or "-",
-        }
         url = reverse("events:event_detail", args=[event.pk])
         for registration in reminder_recipients(event=event, key=key):
+            with translation.override(user_language(user=registration.user)):
+                if which == "day":
+                    title = _("Tomorrow: %(title)s") % {"title": event.title}
+                else:
+                    title = _("In an hour: %(title)s") % {"title": event.title}
+                body = _("%(when)s, %(where)s") % {
+                    "when": start,
+                    "where": event.venue or event.online_url or "-",
+                }
             sent += notification_send(
                 user=registration.user,
                 key=key,

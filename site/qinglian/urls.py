@@ -2,12 +2,11 @@ from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.urls import include, path
 from django.views.generic import RedirectView
-from django.views.i18n import set_language
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
-from people.access import public
+from people.views_language import language_set_view
 
 from .search_views import search
 from .views import health
@@ -24,7 +23,8 @@ class AdminLoginRedirect(RedirectView):
 
 urlpatterns = [
     path("health/", health, name="health"),
-    path("i18n/setlang/", public(set_language), name="set_language"),
+    # Django's set_language; a logged-in person's choice is also stored on their profile.
+    path("i18n/setlang/", language_set_view, name="set_language"),
     path("admin/login/", AdminLoginRedirect.as_view(), name="wagtailadmin_login"),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),

@@ -31,10 +31,16 @@ from qinglian.http import client_ip
 from .checkin import _TOKEN_RE, TokenRefused, seconds_left, token_make, token_verify
 from .forms_checkin import RosterMarkForm, SheetImportForm
 from .models import Attendance, AttendanceMethod, AttendanceStatus, Event
-from .selectors.attendance import checkin_state, roster_markable, roster_rows
-from .selectors.events import first_unordered
+from .selectors.attendance import (
+    ScanTarget,
+    checkin_state,
+    roster_markable,
+    roster_rows,
+    scan_target,
+)
 from .selectors.scope import event_can_manage, event_can_report
 from .services.attendance import (
+    NOT_READ,
     REFUSED_CANCELLED,
     REFUSED_CLOSED,
     REFUSED_NOT_OPEN,
@@ -106,7 +112,13 @@ def _refused(
     return _result_page({"ok": False, "message": message, "event": event}, status=status)
 
 
-def _record(request: HttpRequest, event: Event, scanned_at: datetime) -> HttpResponse:
+def _record(
+    request: HttpRequest,
+    event: Event,
+    scanned_at: datetime,
+    existing: Attendance | None | object = NOT_READ,
+) -> HttpResponse:
+    """Record the scan; ``existing``: the person's row at the event if read with it."""
     user = request.user
     assert isinstance(user, User)
     device_id = request.get_signed_cookie(DEVICE_COOKIE, default="", salt=DEVICE_SALT) or ""
@@ -121,6 +133,8 @@ def _record(request: HttpRequest, event: Event, scanned_at: datetime) -> HttpRes
             device_id=device_id,
             ip=client_ip(request),
             user_agent=request.META.get("HTTP_USER_AGENT", ""),
+            existing=existing,
+            device_new=new_device,
         )
     except CheckinRefused as refused:
         return _refused(request, _window_message(refused.reason, event), event=event, status=403)
@@ -141,20 +155,10 @@ def _record(request: HttpRequest, event: Event, scanned_at: datetime) -> HttpRes
     return response
 
 
-def _scan_event(token: str) -> Event | None:
-    """The event a token names, loaded once with everything the check-in reads (audience,
-    campaign and the campaign's audience for the completion rule); ``None`` when the token
-    names none (``token_verify`` then says why)."""
-    match = _TOKEN_RE.match(token or "")
-    if match is None:
-        return None
-    return first_unordered(_checkin_events().filter(pk=int(match.group(1))))
-
-
-def _checkin_events() -> Any:
-    return Event.objects.select_related(
-        "audience_unit", "min_rank", "campaign__audience_unit", "campaign__min_rank"
-    )
+def _scan_target(request: HttpRequest, event_id: int) -> ScanTarget | None:
+    """The event and the logged-in person's row at it (``scan_target``)."""
+    user = request.user
+    return scan_target(event_id=event_id, user=user if isinstance(user, User) else None)
 
 
 @public
@@ -164,8 +168,12 @@ def checkin_scan(request: HttpRequest, token: str) -> HttpResponse:
     ``QINGLIAN_CHECKIN_LOGIN_SECONDS`` and the person logs in first; the scan time still
     decides present or late."""
     now = timezone.now()
+    match = _TOKEN_RE.match(token or "")
+    target = _scan_target(request, int(match.group(1))) if match is not None else None
     try:
-        check = token_verify(token=token, moment=now, event=_scan_event(token))
+        check = token_verify(
+            token=token, moment=now, event=target.event if target is not None else None
+        )
     except TokenRefused as refused:
         return _refused(request, _token_message(refused.reason), event=None, status=400)
     event = check.event
@@ -176,7 +184,7 @@ def checkin_scan(request: HttpRequest, token: str) -> HttpResponse:
         request.session[PENDING_KEY] = {"event": event.pk, "at": now.isoformat()}
         login = reverse(settings.LOGIN_URL)
         return redirect(f"{login}?next={reverse('checkin:complete')}")
-    return _record(request, event, now)
+    return _record(request, event, now, target.attendance if target is not None else NOT_READ)
 
 
 @login_required
@@ -194,10 +202,10 @@ def checkin_complete(request: HttpRequest) -> HttpResponse:
     age = (timezone.now() - scanned_at).total_seconds()
     if age > settings.QINGLIAN_CHECKIN_LOGIN_SECONDS or age < -5:
         return _refused(request, _token_message("login_expired"), event=None, status=400)
-    event = first_unordered(_checkin_events().filter(pk=event_id))
-    if event is None:
+    target = _scan_target(request, event_id)
+    if target is None:
         return _refused(request, _token_message("unknown_event"), event=None, status=400)
-    return _record(request, event, scanned_at)
+    return _record(request, target.event, scanned_at, target.attendance)
 
 
 # --- Display ------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ import secrets
 from decimal import Decimal
 from typing import Any
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -35,6 +36,11 @@ logger = logging.getLogger(__name__)
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_LENGTH = 16  # 16 × 5 bits = 80 random bits
 _INSERT_TRIES = 3
+# The default issuer (the site settings' organisation name), cached: two queries per
+# certificate otherwise. ``qinglian.certificate_wiring`` deletes the key whenever the site
+# settings or a site are saved or deleted; the timeout bounds any other staleness.
+ISSUER_CACHE_KEY = "certificates:issuer:v1"
+ISSUER_CACHE_SECONDS = 600
 
 
 def certificate_code() -> str:
@@ -73,6 +79,23 @@ def template_choose(kind: str) -> CertificateTemplate | None:
     return None
 
 
+def issuer_default() -> str:
+    """The organisation that issues certificates without a template issuer: the default
+    site's ``organisation_name`` (``qinglian.pdf.organisation_name``), cached."""
+    name = cache.get(ISSUER_CACHE_KEY)
+    if name is None:
+        from qinglian.pdf import organisation_name
+
+        name = organisation_name()
+        cache.set(ISSUER_CACHE_KEY, name, ISSUER_CACHE_SECONDS)
+    return str(name)
+
+
+def issuer_default_forget() -> None:
+    """Drop the cached default issuer (the site settings changed)."""
+    cache.delete(ISSUER_CACHE_KEY)
+
+
 def _enqueue(certificate_id: int) -> None:
     from ..tasks import certificate_render_task
 
@@ -80,7 +103,10 @@ def _enqueue(certificate_id: int) -> None:
 
 
 def _current(*, person: Any, key: str) -> Certificate | None:
-    return Certificate.objects.filter(user=person, achievement_key=key, is_current=True).first()
+    """The current certificate of ``person`` for ``key`` (at most one, by the partial
+    unique constraint): unordered, the model's ordering would only sort that one row."""
+    rows = Certificate.objects.filter(user=person, achievement_key=key, is_current=True)
+    return next(iter(rows.order_by()[:1]), None)
 
 
 def _insert(
@@ -98,9 +124,7 @@ def _insert(
 ) -> Certificate:
     """Insert the row and set its serial, in the caller's transaction (no savepoint here:
     callers wrap it)."""
-    from qinglian.pdf import organisation_name
-
-    issuer = (template.issuer if template else "") or organisation_name()
+    issuer = (template.issuer if template else "") or issuer_default()
     expires_on = (
         add_months(achieved_on, template.validity_months)
         if template is not None and template.validity_months
@@ -149,11 +173,15 @@ def issue_certificate(
     revoked current certificate is returned as it is. With ``replace_if_changed``
     (transcripts) a current certificate whose title, hours or details differ from
     ``achievement`` is replaced (the old one superseded)."""
-    current = _current(person=person, key=achievement.key)
-    if current is not None:
-        if replace_if_changed and current.revoked_at is None and _differs(current, achievement):
-            return certificate_replace(current, achievement=achievement)
-        return current
+    if replace_if_changed:
+        current = _current(person=person, key=achievement.key)
+        if current is not None:
+            if current.revoked_at is None and _differs(current, achievement):
+                return certificate_replace(current, achievement=achievement)
+            return current
+    # Otherwise the achievement was usually just recorded (a completion signal) and has no
+    # certificate yet: insert straight away; an existing current row makes the INSERT fail
+    # on the constraint and is returned below, as the winner of a race is.
     template = template_choose(achievement.kind)
     for _attempt in range(_INSERT_TRIES):
         try:
@@ -247,5 +275,7 @@ __all__ = [
     "certificate_replace",
     "certificate_serial",
     "issue_certificate",
+    "issuer_default",
+    "issuer_default_forget",
     "template_choose",
 ]

@@ -1,8 +1,10 @@
 """The study-hour ledger (学时台账): one idempotent write for every source of hours.
 
 Course completions write here through the ``course_completed`` receiver; the
-education-month attendance (#6) will call :func:`ledger_record` the same way with its
-own ``source_key`` (``event:<event id>``, one per person and event).
+education-month attendance (#6) calls :func:`ledger_ensure` the same way with its own
+``source_key`` (``event:<event id>``, one per person and event). Both are one
+``INSERT … ON CONFLICT DO NOTHING`` on the unique (person, key); :func:`ledger_record`
+then reads the entry back.
 """
 
 from __future__ import annotations
@@ -10,9 +12,65 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.db import IntegrityError
 from django.utils import timezone
 
 from ..models import CourseCompletion, LedgerSource, StudyHourEntry
+
+
+def _entry(
+    *,
+    user: Any,
+    year: int,
+    hours: Decimal,
+    source: str,
+    source_key: str,
+    title: str,
+    required: bool,
+    integrity: bool,
+) -> StudyHourEntry:
+    if user is None or hours is None or Decimal(hours) < 0:
+        # The INSERT below ignores conflicts; on SQLite (``INSERT OR IGNORE``) that would
+        # swallow the NOT NULL and hours checks too: refuse here what the constraints refuse.
+        raise IntegrityError("A ledger entry needs a person and hours ≥ 0.")
+    return StudyHourEntry(
+        user=user,
+        year=year,
+        hours=hours,
+        source=source,
+        source_key=source_key,
+        title=title[:255],
+        required=required,
+        integrity=integrity,
+    )
+
+
+def ledger_ensure(
+    *,
+    user: Any,
+    year: int,
+    hours: Decimal,
+    source: str,
+    source_key: str,
+    title: str,
+    required: bool,
+    integrity: bool,
+) -> None:
+    """Write the ledger entry for ``source_key`` unless the person already has it, in one
+    statement (``INSERT … ON CONFLICT DO NOTHING`` on the unique person and key: a second
+    call, a retried task or a concurrent transaction leaves the first entry unchanged).
+    Use :func:`ledger_record` when the entry itself is needed."""
+    entry = _entry(
+        user=user,
+        year=year,
+        hours=hours,
+        source=source,
+        source_key=source_key,
+        title=title,
+        required=required,
+        integrity=integrity,
+    )
+    StudyHourEntry.objects.bulk_create([entry], ignore_conflicts=True)
 
 
 def ledger_record(
@@ -28,21 +86,20 @@ def ledger_record(
 ) -> StudyHourEntry:
     """The ledger entry for ``source_key``, written once: a second call with the same
     person and key (a retried task, a signal sent twice, two workers at once) returns the
-    existing entry unchanged."""
-    defaults = {
-        "year": year,
-        "hours": hours,
-        "source": source,
-        "title": title[:255],
-        "required": required,
-        "integrity": integrity,
-    }
-    # get_or_create inserts inside its own savepoint and, when another transaction inserted
-    # the same key between its SELECT and INSERT, reads that row instead.
-    entry, _created = StudyHourEntry.objects.get_or_create(
-        user=user, source_key=source_key, defaults=defaults
+    existing entry unchanged. Two statements: :func:`ledger_ensure`, then the SELECT of
+    the entry (which sees a concurrent transaction's row once the INSERT has waited for
+    it to commit)."""
+    ledger_ensure(
+        user=user,
+        year=year,
+        hours=hours,
+        source=source,
+        source_key=source_key,
+        title=title,
+        required=required,
+        integrity=integrity,
     )
-    return entry
+    return StudyHourEntry.objects.get(user=user, source_key=source_key)
 
 
 def ledger_record_completion(*, completion: CourseCompletion) -> StudyHourEntry:

@@ -138,3 +138,35 @@ def roster_markable(*, event: Event, viewer: object) -> QuerySet[User]:
     return qs.filter(
         pk__in=person_list_visible(viewer=viewer, roles=[Role.UNIT_ADMIN]).values("pk")
     )
+
+
+@dataclass(frozen=True)
+class ScanTarget:
+    """The event a scan names and the scanning person's row at it (``None``: not checked
+    in yet). Without a row, the event comes with everything a new check-in reads (its
+    audience and minimum rank, its campaign with the campaign's): see :func:`scan_target`."""
+
+    event: Event
+    attendance: Attendance | None
+
+
+def scan_target(*, event_id: int, user: User | None) -> ScanTarget | None:
+    """What a scan of event ``event_id`` by ``user`` needs; ``None`` when there is no such
+    event.
+
+    A repeated scan is the common case at the door and needs only the event and the row:
+    one query reads the person's row with its event. Otherwise (no row, or an anonymous
+    scan: ``user`` is ``None``) one query reads the event with its audience unit, minimum
+    rank and campaign (with the campaign's audience unit and minimum rank), which the
+    audience check and the campaign completion rule read."""
+    if user is not None:
+        rows = Attendance.objects.select_related("event").filter(event_id=event_id, user=user)
+        attendance = next(iter(rows.order_by()[:1]), None)
+        if attendance is not None:
+            attendance._state.fields_cache["user"] = user
+            return ScanTarget(event=attendance.event, attendance=attendance)
+    events = Event.objects.select_related(
+        "audience_unit", "min_rank", "campaign__audience_unit", "campaign__min_rank"
+    ).filter(pk=event_id)
+    event = next(iter(events.order_by()[:1]), None)
+    return None if event is None else ScanTarget(event=event, attendance=None)

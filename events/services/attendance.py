@@ -17,7 +17,7 @@ Rules:
   in to the event flags both rows (``shared_device``) for the trainer.
 - *Credit.* Whenever a row counts (:attr:`Attendance.attended`: present or late, walk-ins
   confirmed) the ledger holds ``event:<event id>`` for that person with the event's hours
-  (``courses.services.ledger.ledger_record``, idempotent). A correction that makes the row
+  (``courses.services.ledger.ledger_ensure``, idempotent). A correction that makes the row
   stop counting (present → absent or excused) deletes that ledger entry in the same
   transaction. A recorded campaign completion is never taken back here (E1's rule).
 - After a change that may complete a campaign, ``campaign_completion_evaluate`` runs.
@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -36,7 +36,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from courses.models import LedgerSource, StudyHourEntry
-from courses.services.ledger import ledger_record
+from courses.services.ledger import ledger_ensure
 from people.models import User
 
 from ..models import (
@@ -58,6 +58,9 @@ REFUSED_CLOSED = "closed"
 
 RECORDED = "recorded"
 ALREADY = "already"
+
+# ``attendance_checkin(existing=...)`` default: the caller has not read the person's row.
+NOT_READ: Final[object] = object()
 
 
 class CheckinRefused(Exception):
@@ -83,7 +86,7 @@ def ledger_key(*, event: Event) -> str:
 def _ledger_sync(*, attendance: Attendance, event: Event) -> None:
     """The ledger entry of this attendance: written when it counts, removed when not."""
     if attendance.attended:
-        ledger_record(
+        ledger_ensure(
             user=attendance.user,
             year=timezone.localdate(event.starts_at).year,
             hours=event.credit_hours,
@@ -152,25 +155,34 @@ def attendance_checkin(
     device_id: str = "",
     ip: str | None = None,
     user_agent: str = "",
+    existing: Attendance | None | object = NOT_READ,
+    device_new: bool = False,
 ) -> CheckinResult:
     """Record ``user``'s QR check-in to ``event`` scanned at ``scanned_at``.
 
     Raises :class:`CheckinRefused` (nothing written) for a cancelled event or a scan
     outside the window. A second scan (or a concurrent duplicate) returns the existing row
     with outcome ``ALREADY`` and changes nothing.
+
+    ``existing``: the person's row at the event (or ``None``: no row) when the caller has
+    just read it (the scan view reads it with the event); not read again then. It only
+    spares the repeated scan the INSERT: a row inserted since is found by the constraint.
+    ``device_new``: the caller has just minted ``device_id`` (the phone had no device
+    cookie), so no other row can carry it and the shared-device check is skipped.
     """
     reason = checkin_refusal(event=event, at=scanned_at)
     if reason is not None:
         raise CheckinRefused(reason)
     device_id = (device_id or "")[:64]
     # Fast path: the repeated scan is one indexed SELECT (unordered: the model's ordering
-    # would join the event table).
-    existing = first_unordered(Attendance.objects.filter(event=event, user=user))
-    if existing is not None:
+    # would join the event table), or none when the caller read the row.
+    if existing is NOT_READ:
+        existing = first_unordered(Attendance.objects.filter(event=event, user=user))
+    if isinstance(existing, Attendance):
         return CheckinResult(existing, ALREADY)
 
     shared = False
-    if device_id:
+    if device_id and not device_new:
         # One query: the person with unit and rank level (the audience check and the
         # completion rule read both) and whether someone else already checked in to this
         # event from this device (then both rows are flagged).

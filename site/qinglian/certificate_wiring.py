@@ -12,6 +12,9 @@ with it; the render is enqueued on commit.
   with its year (``2026年党风廉政建设宣传教育月``), the date it was completed.
 * ``talks.signals.appointee_cleared`` → ``appointment:<appointment id>``:
   ``任前廉政教育（<new position>）``, the local date of ``cleared_at``.
+
+It also drops the cached default issuer (``certificates.services.issuing.issuer_default``,
+the organisation name of the site settings) whenever the site settings or a site change.
 """
 
 from __future__ import annotations
@@ -93,16 +96,41 @@ def _on_appointee_cleared(sender: Any, appointment: Any, **kwargs: Any) -> None:
     issue_certificate(appointment.person, appointment_achievement(appointment))
 
 
+def _on_site_settings_changed(sender: Any, **kwargs: Any) -> None:
+    from django.db import transaction
+
+    from certificates.services.issuing import issuer_default_forget
+
+    # Now, and for an edit or a deletion again on commit: a name another request read (and
+    # cached) before the change committed is dropped too. A row just created is the one
+    # ``SiteSettings.for_site`` makes with the defaults on a first read: nothing to redo.
+    issuer_default_forget()
+    if not kwargs.get("created", False):
+        transaction.on_commit(issuer_default_forget)
+
+
 def connect_certificate_receivers() -> None:
     """Connect the receivers (once; called from ``QinglianConfig.ready``)."""
     global _connected
     if _connected:
         return
+    from django.db.models.signals import post_delete, post_save
+    from wagtail.models import Site
+
     from courses.signals import course_completed
     from events.signals import campaign_completed
     from talks.signals import appointee_cleared
 
+    from .models import SiteSettings
+
     course_completed.connect(_on_course_completed, dispatch_uid="certificates.course")
     campaign_completed.connect(_on_campaign_completed, dispatch_uid="certificates.campaign")
     appointee_cleared.connect(_on_appointee_cleared, dispatch_uid="certificates.appointment")
+    for model in (SiteSettings, Site):
+        for signal in (post_save, post_delete):
+            signal.connect(
+                _on_site_settings_changed,
+                sender=model,
+                dispatch_uid=f"certificates.issuer.{model.__name__}.{signal is post_save}",
+            )
     _connected = True

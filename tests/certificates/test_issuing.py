@@ -19,6 +19,7 @@ from certificates.services.issuing import (
     certificate_code,
     certificate_replace,
     issue_certificate,
+    issuer_default,
     template_choose,
 )
 
@@ -120,6 +121,25 @@ def test_without_a_template_the_default_design_and_the_organisation_issue_it(
     assert certificate.language == "zh-hans"
     assert certificate.issuer == organisation_name()
     assert certificate.expires_on is None
+
+
+def test_the_cached_issuer_follows_the_site_settings(
+    org, course_achievement, django_assert_num_queries
+):
+    """The organisation's name is read once and cached; saving the site settings drops it,
+    so the next certificate carries the new name."""
+    from wagtail.models import Site
+
+    from qinglian.models import SiteSettings
+
+    first = issue_certificate(org.finance_learner, course_achievement("course:1"))
+    with django_assert_num_queries(0):
+        assert issuer_default() == first.issuer
+    settings = SiteSettings.for_site(Site.objects.get(is_default_site=True))
+    settings.organisation_name = "某县纪委监委"
+    settings.save()
+    second = issue_certificate(org.finance_learner, course_achievement("course:2"))
+    assert second.issuer == "某县纪委监委"
 
 
 def test_template_choose_takes_the_most_recently_updated_active_template_of_the_kind(db):

@@ -7,6 +7,9 @@ import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import pytest
+from django.db import IntegrityError
+
 from courses.factories import CoursePageFactory
 from courses.models import (
     CourseCompletion,
@@ -16,7 +19,7 @@ from courses.models import (
     StudyRequirement,
 )
 from courses.selectors.learning import hours_summary, ledger_list, ledger_years, requirement_for
-from courses.services.ledger import ledger_record
+from courses.services.ledger import ledger_ensure, ledger_record
 from courses.signals import course_completed
 from people.factories import rank
 
@@ -53,6 +56,29 @@ def test_ledger_record_is_idempotent_by_source_key(org) -> None:
     # The key is per person: someone else's "event:7" is their own line.
     record(org.budget_learner, "event:7")
     assert StudyHourEntry.objects.count() == 2
+
+
+def test_ledger_ensure_is_one_statement_and_keeps_the_first_entry(
+    org, django_assert_num_queries
+) -> None:
+    first = record(org.finance_learner, "event:8", hours="2.0")
+    with django_assert_num_queries(1):  # INSERT … ON CONFLICT DO NOTHING
+        ledger_ensure(
+            user=org.finance_learner, year=2027, hours=Decimal("5.0"),
+            source=LedgerSource.EVENT, source_key="event:8", title="retry",
+            required=False, integrity=False,
+        )  # fmt: skip
+    first.refresh_from_db()
+    assert (first.year, first.hours, first.title) == (2026, Decimal("2.0"), "entry event:8")
+    assert StudyHourEntry.objects.filter(user=org.finance_learner).count() == 1
+
+
+def test_negative_hours_are_refused_not_ignored(org) -> None:
+    """The INSERT ignores conflicts (SQLite: ``INSERT OR IGNORE``, which would also skip a
+    failed check): hours below zero are refused before it, as the constraint refuses them."""
+    with pytest.raises(IntegrityError):
+        record(org.finance_learner, "event:9", hours="-1.0")
+    assert not StudyHourEntry.objects.exists()
 
 
 def test_completion_is_booked_once_in_its_local_year(org, course_tree) -> None:

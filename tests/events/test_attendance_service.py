@@ -349,17 +349,17 @@ def test_query_counts_of_a_scan(org, campaign, event):
     )  # fmt: skip
     second = EventFactory(campaign=campaign, audience_unit=org.city, trainer=org.trainer)
     at = event.starts_at
-    # user (+unit, rank, device) · savepoint · INSERT · ledger (SELECT, savepoint, INSERT,
-    # release) · release · and the repeat check first.
+    # user (+unit, rank, device) · savepoint · INSERT · ledger (one INSERT … ON CONFLICT DO
+    # NOTHING) · release · and the repeat check first.
     result, sql = queries_of(lambda: scan(loose, org.finance_learner, at, device="p1"))
-    assert result.created and len(sql) == 9, sql
+    assert result.created and len(sql) == 6, sql
     result, sql = queries_of(lambda: scan(loose, org.finance_learner, at, device="p1"))
     assert result.outcome == ALREADY and len(sql) == 1, sql
     # In the campaign, one required event still missing: + completion check, required
     # events, the person's other attendance, their make-ups (the campaign is not reloaded).
     user = User.objects.get(pk=org.finance_learner.pk)
     result, sql = queries_of(lambda: scan(event, user, at, device="p1"))
-    assert result.created and len(sql) == 9 + 4, sql
+    assert result.created and len(sql) == 6 + 4, sql
     assert not CampaignCompletion.objects.exists()
     # The last required event: the row just written is not read again, no make-up is read
     # (every event attended) and the completion with its certificate is recorded.
@@ -369,6 +369,40 @@ def test_query_counts_of_a_scan(org, campaign, event):
     assert not any("events_makeup" in q for q in sql), sql
     reads = [q for q in sql if q.startswith('SELECT "events_attendance"') and " IN (" in q]
     assert len(reads) == 1 and f"IN ({event.pk})" in reads[0], sql  # the other event only
+
+
+def test_a_row_the_caller_read_is_not_read_again(org):
+    """The scan view reads the person's row with the event: a repeat then costs no query
+    here, a first scan skips the repeat check, and a device id minted for this scan skips
+    the shared-device check (no other row can carry it)."""
+    event = EventFactory(audience_unit=org.city, trainer=org.trainer)
+    at = event.starts_at
+    first = lambda: attendance_checkin(  # noqa: E731
+        event=event, user=org.finance_learner, scanned_at=at, device_id="fresh",
+        existing=None, device_new=True,
+    )  # fmt: skip
+    result, sql = queries_of(first)
+    assert result.created and result.attendance.device_id == "fresh"
+    assert not any(q.startswith('SELECT "events_attendance"') for q in sql), sql
+    assert not any("EXISTS" in q for q in sql), sql
+    again = lambda: attendance_checkin(  # noqa: E731
+        event=event, user=org.finance_learner, scanned_at=at, existing=result.attendance
+    )
+    repeat, sql = queries_of(again)
+    assert repeat.outcome == ALREADY and repeat.attendance == result.attendance and sql == []
+
+
+def test_a_stale_no_row_still_gives_one_row(org):
+    """``existing=None`` read before a concurrent scan inserted the row: the constraint
+    refuses the second INSERT and the scan reports the row already there."""
+    event = EventFactory(audience_unit=org.city, trainer=org.trainer)
+    winner = scan(event, org.finance_learner, event.starts_at)
+    late = attendance_checkin(
+        event=event, user=org.finance_learner, scanned_at=event.starts_at, existing=None
+    )
+    assert late.outcome == ALREADY and late.attendance == winner.attendance
+    assert Attendance.objects.filter(event=event).count() == 1
+    assert len(ledger(org.finance_learner)) == 1
 
 
 def test_status_for_scan_uses_late_after_minutes(org):

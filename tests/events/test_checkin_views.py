@@ -230,18 +230,22 @@ def test_walk_in_scan_says_the_trainer_confirms(client, org):
 def test_scan_query_counts(
     client, org, live, django_assert_max_num_queries, django_assert_num_queries
 ):
-    from qinglian.pdf import organisation_name
+    from certificates.services.issuing import issuer_default
 
-    organisation_name()  # warm up: the site's settings row is made once
+    issuer_default()  # warm up: the site's settings row is made once, the issuer cached
     client.force_login(org.finance_learner)
     url = scan_url(live)
     # The check-in itself (attendance, ledger, the campaign completed by its only required
-    # event with the certificate it issues) and the page around it.
-    with django_assert_max_num_queries(28):
+    # event with the certificate it issues) and the page around it: session · user · row?
+    # · event · person with unit and rank (a new device: no shared-device check) · BEGIN
+    # · INSERT · ledger (one INSERT … ON CONFLICT DO NOTHING) · completion? · required
+    # events · savepoint · INSERT completion · template · savepoint · INSERT certificate ·
+    # serial · release ×2 · COMMIT · session save (3). The issuer's name is cached.
+    with django_assert_num_queries(22):
         assert client.get(url).status_code == 200
-    # A repeated scan: the event, the session and user, one SELECT of the row, no write
-    # but the session's (its UPDATE in a savepoint).
-    with django_assert_num_queries(7):
+    # A repeated scan: the session and user, one SELECT of the row with its event, no
+    # write but the session's (its UPDATE in a transaction).
+    with django_assert_num_queries(6):
         assert client.get(url).status_code == 200
 
 
@@ -251,9 +255,10 @@ def test_scan_query_counts_outside_a_campaign(client, org, django_assert_num_que
         starts_at=timezone.now().replace(microsecond=0) - 5 * MIN,
     )  # fmt: skip
     client.force_login(org.finance_learner)
-    # event · session · user · row? · person with unit, rank and device check · INSERT in
-    # a savepoint (3) · ledger entry (4) · session save (3); no campaign rule at all.
-    with django_assert_num_queries(15):
+    # session · user · row? · event · person with unit and rank (a new device: no
+    # shared-device check) · INSERT in a transaction (3) · ledger entry (1) · session
+    # save (3); no campaign rule at all.
+    with django_assert_num_queries(12):
         response = client.get(scan_url(event))
     assert b"Checked in" in response.content
     assert Attendance.objects.get(event=event).status == "present"

@@ -13,6 +13,8 @@ from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from qinglian.http import url_in_language
+
 from .models import Notification
 
 logger = logging.getLogger(__name__)
@@ -79,11 +81,16 @@ def notification_email(*, notification: Notification, now: datetime.datetime | N
     user = notification.user
     if not user.email or not user.is_active:
         return False
-    with translation.override(user_language(user=user)):
+    language = user_language(user=user)
+    with translation.override(language):
         context = {
             "user": user,
             "notification": notification,
-            "url": absolute_url(notification.url),
+            # The link opens the page in the reader's language, whatever the language
+            # the sender built it in.
+            "url": absolute_url(url_in_language(notification.url, language))
+            if notification.url
+            else "",
             "notifications_url": absolute_url(_notifications_path()),
         }
         subject = f"[{_site_name()}] {notification.title}"

@@ -6,11 +6,13 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from people.access import login_required
+from qinglian.http import url_in_language
 
 from .selectors import notification_get, notification_list
 from .services import notification_mark_all_read, notification_mark_read
@@ -46,7 +48,8 @@ def notification_read_view(request: HttpRequest, pk: int) -> HttpResponse:
     if target and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
-        return HttpResponseRedirect(target)
+        # The page in the language the reader is using now.
+        return HttpResponseRedirect(url_in_language(target, translation.get_language()))
     return redirect(reverse("notifications:list"))
 
 

@@ -5,32 +5,20 @@ sent to."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.forms import ResetPasswordKeyForm
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.urls import reverse, translate_url
+from django.urls import reverse
 from django.utils import translation
+
+from qinglian.http import url_in_language
 
 
 def home_url() -> str:
     """The home page in the active language (``/`` for Chinese, ``/en/`` for English)."""
     return reverse("wagtail_serve", args=[""])
-
-
-def url_in_language(url: str, language: str) -> str:
-    """``url`` (a path on this site, as ``/en/me/`` or ``/me/?x=1``) in ``language``:
-    ``/me/`` becomes ``/en/me/`` for English and back. A URL that resolves to no view is
-    returned unchanged.
-
-    Django's ``translate_url`` resolves in the *active* language; with the default
-    language unprefixed, ``/en/me/`` would then resolve as a Wagtail page ``en/me/``.
-    So the path is resolved in the language its own prefix names."""
-    path = urlsplit(url).path
-    with translation.override(translation.get_language_from_path(path) or settings.LANGUAGE_CODE):
-        return translate_url(url, language)
 
 
 class AccountAdapter(DefaultAccountAdapter):

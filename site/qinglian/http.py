@@ -5,8 +5,11 @@ from __future__ import annotations
 import ipaddress
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.urls import translate_url
+from django.utils import translation
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -52,3 +55,16 @@ def client_ip(request: Any) -> str | None:
         if not any(address in net for net in trusted):
             return str(address)
     return str(remote)
+
+
+def url_in_language(url: str, language: str) -> str:
+    """``url`` (a path on this site, as ``/en/me/`` or ``/me/?x=1``) in ``language``:
+    ``/me/`` becomes ``/en/me/`` for English and back. A URL that resolves to no view is
+    returned unchanged.
+
+    Django's ``translate_url`` resolves in the *active* language; with the default
+    language unprefixed, ``/en/me/`` would then resolve as a Wagtail page ``en/me/``.
+    So the path is resolved in the language its own prefix names."""
+    path = urlsplit(url).path
+    with translation.override(translation.get_language_from_path(path) or settings.LANGUAGE_CODE):
+        return translate_url(url, language)

@@ -233,3 +233,27 @@ def test_unread_count_is_cached_and_forgotten_on_every_change(
     assert notification_unread_count(user=learner) == 1
     notification_mark_all_read(user=learner)
     assert notification_unread_count(user=learner) == 0
+
+
+def test_links_open_in_the_readers_language(client, org, django_capture_on_commit_callbacks) -> None:
+    """A link built in Chinese (/me/) reaches an English reader as /en/me/, by e-mail and
+    from the list; a Chinese reader keeps /me/, even from a link built in English."""
+    english, chinese = org.finance_learner, org.budget_learner
+    english.language = "en"
+    english.save(update_fields=["language"])
+    with django_capture_on_commit_callbacks(execute=True):
+        send(english, "lang:1", url="/me/")
+        send(chinese, "lang:2", url="/en/me/hours/")
+    by_person = {message.to[0]: message for message in mail.outbox}
+    assert "http://testserver/en/me/" in by_person[english.email].body
+    assert "http://testserver/me/hours/" in by_person[chinese.email].body
+    assert "/en/" not in by_person[chinese.email].body
+
+    note = Notification.objects.get(user=english)
+    client.force_login(english)
+    response = client.post(f"/en/notifications/{note.pk}/read/")
+    assert response.status_code == 302 and response["Location"] == "/en/me/"
+    note = Notification.objects.get(user=chinese)
+    client.force_login(chinese)
+    response = client.post(f"/notifications/{note.pk}/read/")
+    assert response.status_code == 302 and response["Location"] == "/me/hours/"

@@ -11,9 +11,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from notifications.services import user_language
-from people.adapters import url_in_language
 from people.models import User
 from people.services import person_language_set
+from qinglian.http import url_in_language
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db

@@ -235,7 +235,9 @@ def test_unread_count_is_cached_and_forgotten_on_every_change(
     assert notification_unread_count(user=learner) == 0
 
 
-def test_links_open_in_the_readers_language(client, org, django_capture_on_commit_callbacks) -> None:
+def test_links_open_in_the_readers_language(
+    client, org, django_capture_on_commit_callbacks
+) -> None:
     """A link built in Chinese (/me/) reaches an English reader as /en/me/, by e-mail and
     from the list; a Chinese reader keeps /me/, even from a link built in English."""
     english, chinese = org.finance_learner, org.budget_learner

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from courses.forms import DateInput
@@ -178,6 +179,53 @@ class TalkFollowUpForm(forms.Form):
             }
         super().__init__(*args, **kwargs)
         self.fields["course"].queryset = CoursePage.objects.live().order_by("title")  # type: ignore[attr-defined]
+
+
+class TalkRescheduleForm(forms.Form):
+    """A new time, place or talkers for a scheduled talk, and why. ``version`` carries the
+    talk's ``reschedule_count`` as shown, so a double click is recognised."""
+
+    scheduled_at = forms.DateTimeField(label=_("New time"), required=False, widget=DateTimeInput())
+    place = forms.CharField(label=_("New place"), required=False, max_length=200)
+    talkers = PeopleChoiceField(
+        label=_("Talkers"),
+        queryset=User.objects.none(),
+        required=False,
+        help_text=_("Who holds the talk: at least one."),
+    )
+    reason = forms.CharField(
+        label=_("Reason for the change"),
+        required=False,
+        max_length=500,
+        widget=_textarea(3),
+        help_text=_("Internal: kept in the audit log, not sent to the official."),
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput(), required=False, min_value=0)
+
+    def __init__(
+        self, *args: Any, viewer: User, talk: TalkRecord, talker_ids: list[int], **kwargs: Any
+    ) -> None:
+        if "initial" not in kwargs:
+            kwargs["initial"] = {
+                "scheduled_at": timezone.localtime(talk.scheduled_at),
+                "place": talk.place,
+                "talkers": talker_ids,
+                "version": talk.reschedule_count,
+            }
+        super().__init__(*args, **kwargs)
+        choices = talk_talker_choices(viewer=viewer) | User.objects.filter(pk__in=talker_ids)
+        self.fields["talkers"].queryset = choices.exclude(pk=talk.official_id).distinct()  # type: ignore[attr-defined]
+        self.fields["talkers"].widget.attrs["size"] = 6
+
+
+class TalkCancelForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for cancelling"),
+        required=False,
+        max_length=500,
+        widget=_textarea(3),
+        help_text=_("Internal: kept with the talk, not sent to the official."),
+    )
 
 
 class TalkCloseForm(forms.Form):

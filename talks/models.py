@@ -212,6 +212,7 @@ class TalkStatus(models.TextChoices):
     SCHEDULED = "scheduled", _("Scheduled")
     RECORDED = "recorded", _("Recorded")
     CLOSED = "closed", _("Closed")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 class TalkRecord(models.Model):
@@ -285,6 +286,15 @@ class TalkRecord(models.Model):
     follow_up_date = models.DateField(_("follow-up date"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     closure_note = models.TextField(_("closing note"), blank=True)
+    reschedule_count = models.PositiveSmallIntegerField(
+        _("times rescheduled"),
+        default=0,
+        help_text=_("Each new time or place is told to the official once."),
+    )
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    cancel_reason = models.TextField(
+        _("reason for cancelling"), blank=True, help_text=_("Internal.")
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("created by"),
@@ -305,10 +315,19 @@ class TalkRecord(models.Model):
         ordering: ClassVar[list[str]] = ["-scheduled_at", "-id"]
         default_permissions = ()  # nobody gets rights on these through Django's permissions
         constraints: ClassVar[list[Any]] = [
+            # One live pre-appointment talk per appointment; a cancelled one makes room
+            # for the talk scheduled in its place.
             models.UniqueConstraint(
                 fields=["appointment"],
-                condition=Q(kind="pre_appointment", appointment__isnull=False),
+                condition=Q(kind="pre_appointment", appointment__isnull=False)
+                & ~Q(status="cancelled"),
                 name="talks_one_pre_appointment_talk",
+            ),
+            # A cancelled talk says when and why; no other talk has a cancel time.
+            models.CheckConstraint(
+                condition=(~Q(status="cancelled") & Q(cancelled_at__isnull=True))
+                | (Q(status="cancelled", cancelled_at__isnull=False) & ~Q(cancel_reason="")),
+                name="talks_cancelled_has_time_and_reason",
             ),
         ]
 

@@ -55,6 +55,7 @@ from .models import (
     StepKind,
     StepStatus,
     TalkKind,
+    TalkStatus,
 )
 from .selectors.appointments import (
     DASHBOARD_ROLES,
@@ -420,7 +421,13 @@ class MyAppointmentsView(LoginRequiredMixin, View):
                     talk_list_read(
                         viewer=viewer, talks=rows, request=request, view="appointments-mine"
                     )
-            talks = {t.appointment_id: t for t in rows if t.appointment_id is not None}
+            # The live talk of each appointment; a cancelled one only when no other exists.
+            for t in rows:
+                if t.appointment_id is not None and (
+                    t.appointment_id not in talks
+                    or talks[t.appointment_id].status == TalkStatus.CANCELLED
+                ):
+                    talks[t.appointment_id] = t
         today = timezone.localdate()
         for appointment in appointments:
             course = appointment.course

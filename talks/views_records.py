@@ -26,10 +26,12 @@ from people.models import Role, User
 
 from .forms_records import (
     StatementForm,
+    TalkCancelForm,
     TalkCloseForm,
     TalkFilterForm,
     TalkFollowUpForm,
     TalkRecordForm,
+    TalkRescheduleForm,
     TalkScheduleForm,
 )
 from .models import TalkRecord, TalkStatus
@@ -45,12 +47,14 @@ from .selectors.records import (
 )
 from .selectors.scope import is_discipline_officer
 from .services.records import (
+    talk_cancel,
     talk_close,
     talk_denied,
     talk_follow_up,
     talk_list_read,
     talk_read,
     talk_record,
+    talk_reschedule,
     talk_schedule,
     talk_statement_save,
 )
@@ -196,7 +200,8 @@ class TalkDetailView(LoginRequiredMixin, View):
                 "talk": talk,
                 "talkers": list(talk.talkers.all()),
                 "follow_up_course": talk.follow_up_course,
-                "can_record": talk.status != TalkStatus.CLOSED,
+                "can_record": talk.status not in (TalkStatus.CLOSED, TalkStatus.CANCELLED),
+                "can_reschedule": talk.status == TalkStatus.SCHEDULED,
                 "can_follow_up": talk.status == TalkStatus.RECORDED,
                 "can_close": talk.status == TalkStatus.RECORDED,
             },
@@ -213,11 +218,20 @@ class _TalkFormView(LoginRequiredMixin, View):
     def form(self, request: HttpRequest, talk: TalkRecord, data: Any = None) -> Any:
         raise NotImplementedError
 
-    def save(self, request: HttpRequest, talk: TalkRecord, form: Any) -> None:
+    def save(self, request: HttpRequest, talk: TalkRecord, form: Any) -> TalkRecord | None:
         raise NotImplementedError
 
+    def saved(self, request: HttpRequest, result: TalkRecord | None) -> None:
+        """Say what happened (``result`` is what ``save`` returned)."""
+        messages.success(request, self.success_message)
+
+    def context(self, talk: TalkRecord) -> dict[str, Any]:
+        return {}
+
     def render(self, request: HttpRequest, talk: TalkRecord, form: Any) -> HttpResponse:
-        return TemplateResponse(request, self.template_name, {"talk": talk, "form": form})
+        return TemplateResponse(
+            request, self.template_name, {"talk": talk, "form": form, **self.context(talk)}
+        )
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         talk, _access = _check_need(request, pk, self.view_name, FULL)
@@ -228,13 +242,83 @@ class _TalkFormView(LoginRequiredMixin, View):
         form = self.form(request, talk, request.POST)
         if form.is_valid():
             try:
-                self.save(request, talk, form)
+                result = self.save(request, talk, form)
             except ValidationError as exc:
                 _add_service_errors(form, exc)
             else:
-                messages.success(request, self.success_message)
+                self.saved(request, result)
                 return redirect("talk_records:detail", pk=talk.pk)
         return self.render(request, talk, form)
+
+
+@method_decorator(never_cache, name="dispatch")
+class TalkRescheduleView(_TalkFormView):
+    """A new time, place or talkers for a scheduled talk (POST changes it; the official
+    is told the new time and place)."""
+
+    template_name = "talks/record_reschedule.html"
+    view_name = "reschedule"
+
+    def form(self, request: HttpRequest, talk: TalkRecord, data: Any = None) -> TalkRescheduleForm:
+        return TalkRescheduleForm(
+            data,
+            viewer=_viewer(request),
+            talk=talk,
+            talker_ids=list(talk.talkers.values_list("pk", flat=True)),
+        )
+
+    def context(self, talk: TalkRecord) -> dict[str, Any]:
+        return {"can_change": talk.status == TalkStatus.SCHEDULED}
+
+    def save(self, request: HttpRequest, talk: TalkRecord, form: Any) -> TalkRecord:
+        data = form.cleaned_data
+        return talk_reschedule(
+            by=_viewer(request),
+            talk=talk,
+            scheduled_at=data.get("scheduled_at"),
+            place=data.get("place") or "",
+            talkers=data.get("talkers"),
+            reason=data.get("reason") or "",
+            seen_version=data.get("version"),
+            request=request,
+        )
+
+    def saved(self, request: HttpRequest, result: TalkRecord | None) -> None:
+        if getattr(result, "reused", False):
+            messages.info(request, _("This change was already saved: here is the talk."))
+        else:
+            messages.success(
+                request,
+                _("The talk is rescheduled and the official has been told the new time and place."),
+            )
+
+
+@method_decorator(never_cache, name="dispatch")
+class TalkCancelView(_TalkFormView):
+    """Cancel a scheduled talk with a reason (POST; the official is told)."""
+
+    template_name = "talks/record_cancel.html"
+    view_name = "cancel"
+
+    def form(self, request: HttpRequest, talk: TalkRecord, data: Any = None) -> TalkCancelForm:
+        return TalkCancelForm(data)
+
+    def context(self, talk: TalkRecord) -> dict[str, Any]:
+        return {"can_change": talk.status == TalkStatus.SCHEDULED}
+
+    def save(self, request: HttpRequest, talk: TalkRecord, form: Any) -> TalkRecord:
+        return talk_cancel(
+            by=_viewer(request),
+            talk=talk,
+            reason=form.cleaned_data.get("reason") or "",
+            request=request,
+        )
+
+    def saved(self, request: HttpRequest, result: TalkRecord | None) -> None:
+        if getattr(result, "reused", False):
+            messages.info(request, _("This talk was already cancelled."))
+        else:
+            messages.success(request, _("The talk is cancelled and the official has been told."))
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -347,7 +431,10 @@ class MyTalkDetailView(LoginRequiredMixin, View):
         )
 
     def _form(self, talk: TalkRecord, data: Any = None) -> StatementForm | None:
-        if not official_may_see_summary(talk=talk) or talk.status == TalkStatus.CLOSED:
+        if not official_may_see_summary(talk=talk) or talk.status in (
+            TalkStatus.CLOSED,
+            TalkStatus.CANCELLED,
+        ):
             return None
         return StatementForm(data, initial={"statement": talk.official_statement})
 

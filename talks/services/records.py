@@ -5,10 +5,12 @@ row (``audit.services.audit_record``) inside the same transaction as the read or
 records: if the audit row cannot be written, the whole action fails and nothing is
 changed or shown. Refusals write a ``denied`` row and nothing else.
 
-Scheduling is done by discipline officers for officials in their subtree; recording,
-follow-up and closing by anyone with full access (the discipline officers in scope and
-the talkers); the official's own statement on a pre-appointment talk by the official,
-until the talk is closed.
+Scheduling is done by discipline officers for officials in their subtree; rescheduling,
+cancelling (both while the talk is still scheduled), recording, follow-up and closing by
+anyone with full access (the discipline officers in scope and the talkers); the
+official's own statement on a pre-appointment talk by the official, until the talk is
+closed. A cancelled talk is kept (and shown as cancelled) but can no longer be changed;
+its appointment may be given a new pre-appointment talk.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from ..signals import talk_recorded
 
 PLACE_MAX = 200
 TEXT_MAX = 20_000
+REASON_MAX = 500
 OBJECT_TYPE = "talks.talkrecord"
 
 
@@ -120,6 +123,11 @@ def _locked(talk: TalkRecord) -> TalkRecord:
     )
 
 
+def _refuse_cancelled(talk: TalkRecord) -> None:
+    if talk.status == TalkStatus.CANCELLED:
+        raise ValidationError(_("This talk was cancelled and can no longer be changed."))
+
+
 def _clean_text(value: str | None, *, field: str, errors: dict[str, str], required: bool) -> str:
     text = (value or "").strip()
     if required and not text:
@@ -149,24 +157,55 @@ def _mine_url(talk: TalkRecord) -> str:
     return reverse("talk_records:mine_detail", args=[talk.pk])
 
 
-def _notify_scheduled(talk: TalkRecord) -> None:
-    """Tell the official the time and place (never the outline or anything internal)."""
+def _notify_scheduled(talk: TalkRecord, *, rescheduled: bool = False) -> None:
+    """Tell the official the time and place (never the outline or anything internal).
+
+    A rescheduled talk is told again under a key of its own per change
+    (``reschedule_count``), so every new time or place reaches the official once, and a
+    repeated call for the same change sends nothing."""
     official = talk.official
     when = timezone.localtime(talk.scheduled_at)
     with translation.override(user_language(user=official)):
-        title = _("A talk has been scheduled with you: %(kind)s") % {
-            "kind": talk.get_kind_display()
-        }
+        if rescheduled:
+            title = _("Your talk has been moved: %(kind)s") % {"kind": talk.get_kind_display()}
+        else:
+            title = _("A talk has been scheduled with you: %(kind)s") % {
+                "kind": talk.get_kind_display()
+            }
         body = _("Time: %(time)s. Place: %(place)s.") % {
             "time": when.strftime("%Y-%m-%d %H:%M"),
             "place": talk.place,
         }
         url = _mine_url(talk)
     stamp = when.strftime("%Y%m%d%H%M")
+    key = f"talk-scheduled:{talk.pk}:{stamp}"
+    if rescheduled:
+        key = f"talk-rescheduled:{talk.pk}:{talk.reschedule_count}:{stamp}"
     notification_send(
         user=official,
-        key=f"talk-scheduled:{talk.pk}:{stamp}",
-        kind="talk-scheduled",
+        key=key,
+        kind="talk-rescheduled" if rescheduled else "talk-scheduled",
+        title=title,
+        body=body,
+        url=url,
+    )
+
+
+def _notify_cancelled(talk: TalkRecord) -> None:
+    """Tell the official the talk will not take place (the reason stays internal)."""
+    official = talk.official
+    when = timezone.localtime(talk.scheduled_at)
+    with translation.override(user_language(user=official)):
+        title = _("Your talk has been cancelled: %(kind)s") % {"kind": talk.get_kind_display()}
+        body = _(
+            "The talk planned for %(time)s at %(place)s will not take place. "
+            "If a new talk is needed, you will be told its time and place."
+        ) % {"time": when.strftime("%Y-%m-%d %H:%M"), "place": talk.place}
+        url = _mine_url(talk)
+    notification_send(
+        user=official,
+        key=f"talk-cancelled:{talk.pk}",
+        kind="talk-cancelled",
         title=title,
         body=body,
         url=url,
@@ -255,9 +294,9 @@ def talk_schedule(
             return existing
         if (
             appointment is not None
-            and TalkRecord.objects.filter(
-                appointment=appointment, kind=TalkKind.PRE_APPOINTMENT
-            ).exists()
+            and TalkRecord.objects.filter(appointment=appointment, kind=TalkKind.PRE_APPOINTMENT)
+            .exclude(status=TalkStatus.CANCELLED)
+            .exists()
         ):
             raise ValidationError(
                 {"appointment": _("This appointment already has a pre-appointment talk.")}
@@ -283,6 +322,178 @@ def talk_schedule(
         _notify_scheduled(talk)
     talk.reused = False  # type: ignore[attr-defined]
     return talk
+
+
+# --- Rescheduling and cancelling -----------------------------------------------------
+
+
+def _minute(value: datetime.datetime) -> datetime.datetime:
+    """``value`` to the minute (the form's precision: seconds never make a new time)."""
+    return value.replace(second=0, microsecond=0)
+
+
+def _clean_reason(reason: str | None, *, errors: dict[str, str]) -> str:
+    text = (reason or "").strip()
+    if not text:
+        errors["reason"] = _("Give the reason.")
+    elif len(text) > REASON_MAX:
+        errors["reason"] = _("The reason is too long: at most %(max)s characters.") % {
+            "max": REASON_MAX
+        }
+    return text
+
+
+def _refuse_unless_scheduled(talk: TalkRecord) -> None:
+    if talk.status == TalkStatus.CANCELLED:
+        raise ValidationError(_("This talk was cancelled and can no longer be changed."))
+    if talk.status != TalkStatus.SCHEDULED:
+        raise ValidationError(
+            _("This talk has been held and recorded: its time and place can no longer change.")
+        )
+
+
+def _when(value: datetime.datetime) -> str:
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+
+
+def talk_reschedule(
+    *,
+    by: User,
+    talk: TalkRecord,
+    scheduled_at: datetime.datetime | None,
+    place: str,
+    talkers: Iterable[User] | None = None,
+    reason: str,
+    seen_version: int | None = None,
+    request: Any = None,
+) -> TalkRecord:
+    """Move a scheduled talk to a new time and/or place, or change its talkers (full access
+    only, while the talk is *scheduled*). A reason is required; the time and place are
+    checked as :func:`talk_schedule` checks them (``talkers=None`` keeps the talkers).
+    Nothing changed is refused with a message and writes nothing. The official is told
+    the new time and place once the transaction commits; the audit row holds the old and
+    the new time, place and talkers, and the reason.
+
+    ``seen_version`` is the ``reschedule_count`` the form was shown with. A repeat of the
+    change already saved (a double click: the talk now holds exactly what is asked) returns
+    the talk with ``reused = True`` and sends nothing; a different change made meanwhile
+    by someone else is refused rather than overwritten."""
+    place = (place or "").strip()
+    errors: dict[str, str] = {}
+    reason = _clean_reason(reason, errors=errors)
+    if scheduled_at is None:
+        errors["scheduled_at"] = _("Choose the time of the talk.")
+    if not place:
+        errors["place"] = _("Enter the place of the talk.")
+    elif len(place) > PLACE_MAX:
+        errors["place"] = _("The place is too long: at most %(max)s characters.") % {
+            "max": PLACE_MAX
+        }
+    new_talkers = None if talkers is None else list({t.pk: t for t in talkers}.values())
+    with transaction.atomic():
+        locked = _locked(talk)
+        _check_full(by=by, talk=locked)
+        _refuse_unless_scheduled(locked)
+        old_talker_ids = sorted(locked.talkers.values_list("pk", flat=True))
+        if new_talkers is not None:
+            if not new_talkers:
+                errors["talkers"] = _("Choose at least one talker.")
+            elif any(t.pk == locked.official_id for t in new_talkers):
+                errors["talkers"] = _("The official cannot be one of the talkers.")
+            elif any(not t.is_active for t in new_talkers):
+                errors["talkers"] = _("Every talker must be an active user.")
+        if errors:
+            raise ValidationError(errors)
+        assert scheduled_at is not None
+        new_talker_ids = (
+            old_talker_ids if new_talkers is None else sorted(t.pk for t in new_talkers)
+        )
+        same_time = _minute(scheduled_at) == _minute(locked.scheduled_at)
+        unchanged = same_time and place == locked.place and new_talker_ids == old_talker_ids
+        if seen_version is not None and seen_version != locked.reschedule_count:
+            if unchanged:  # the same change, submitted again
+                locked.reused = True  # type: ignore[attr-defined]
+                return locked
+            raise ValidationError(
+                _(
+                    "This talk was rescheduled by someone else meanwhile: "
+                    "check its new time and place before changing it again."
+                )
+            )
+        if unchanged:
+            raise ValidationError(
+                _(
+                    "Nothing has changed: choose a new time, place or talkers, "
+                    "or go back to the talk."
+                )
+            )
+        old = {"time": _when(locked.scheduled_at), "place": locked.place}
+        tell_official = not same_time or place != locked.place
+        if not same_time:
+            locked.scheduled_at = scheduled_at
+        locked.place = place
+        locked.reschedule_count += 1
+        locked.save(update_fields=["scheduled_at", "place", "reschedule_count", "updated_at"])
+        if new_talkers is not None and new_talker_ids != old_talker_ids:
+            locked.talkers.set(new_talkers)
+        _audit_write(
+            action=AuditAction.UPDATE,
+            by=by,
+            talk=locked,
+            request=request,
+            step="reschedule",
+            reason=reason,
+            old={**old, "talkers": old_talker_ids},
+            new={
+                "time": _when(locked.scheduled_at),
+                "place": locked.place,
+                "talkers": new_talker_ids,
+            },
+        )
+        if tell_official:
+            _notify_scheduled(locked, rescheduled=True)
+    locked.reused = False  # type: ignore[attr-defined]
+    return locked
+
+
+def talk_cancel(*, by: User, talk: TalkRecord, reason: str, request: Any = None) -> TalkRecord:
+    """Cancel a scheduled talk (full access only) with a reason, kept internal. The talk
+    stays, shown as cancelled, and can no longer be changed; the official is told it will
+    not take place. A pre-appointment talk's programme step stays pending, so a new talk
+    can be scheduled for the appointment. Cancelling a talk already cancelled (a double
+    click) returns it with ``reused = True`` and writes nothing; a recorded talk cannot be
+    cancelled."""
+    errors: dict[str, str] = {}
+    reason = _clean_reason(reason, errors=errors)
+    with transaction.atomic():
+        locked = _locked(talk)
+        _check_full(by=by, talk=locked)
+        if locked.status == TalkStatus.CANCELLED:
+            locked.reused = True  # type: ignore[attr-defined]
+            return locked
+        if locked.status != TalkStatus.SCHEDULED:
+            raise ValidationError(
+                _("This talk has been held and recorded: it can no longer be cancelled.")
+            )
+        if errors:
+            raise ValidationError(errors)
+        locked.status = TalkStatus.CANCELLED
+        locked.cancelled_at = timezone.now()
+        locked.cancel_reason = reason
+        locked.save(update_fields=["status", "cancelled_at", "cancel_reason", "updated_at"])
+        _audit_write(
+            action=AuditAction.UPDATE,
+            by=by,
+            talk=locked,
+            request=request,
+            step="cancel",
+            reason=reason,
+            time=_when(locked.scheduled_at),
+            place=locked.place,
+        )
+        _notify_cancelled(locked)
+    locked.reused = False  # type: ignore[attr-defined]
+    return locked
 
 
 # --- Recording -----------------------------------------------------------------------
@@ -317,6 +528,7 @@ def talk_record(
     with transaction.atomic():
         locked = _locked(talk)
         _check_full(by=by, talk=locked)
+        _refuse_cancelled(locked)
         if locked.status == TalkStatus.CLOSED:
             raise ValidationError(_("This talk is closed and can no longer be changed."))
         allowed = set(locked.talkers.values_list("pk", flat=True)) | {by.pk}
@@ -370,6 +582,7 @@ def talk_statement_save(
             talk=locked
         ):
             raise ValidationError(_("You may not add a statement to this talk."))
+        _refuse_cancelled(locked)
         if locked.status == TalkStatus.CLOSED:
             raise ValidationError(_("This talk is closed: the statement can no longer be changed."))
         if errors:
@@ -409,6 +622,7 @@ def talk_follow_up(
     with transaction.atomic():
         locked = _locked(talk)
         _check_full(by=by, talk=locked)
+        _refuse_cancelled(locked)
         if locked.status == TalkStatus.SCHEDULED:
             raise ValidationError(_("Record the talk before setting its follow-up."))
         if locked.status == TalkStatus.CLOSED:
@@ -447,6 +661,7 @@ def talk_close(*, by: User, talk: TalkRecord, note: str, request: Any = None) ->
     with transaction.atomic():
         locked = _locked(talk)
         _check_full(by=by, talk=locked)
+        _refuse_cancelled(locked)
         if locked.status == TalkStatus.SCHEDULED:
             raise ValidationError(_("Record the talk before closing it."))
         if locked.status == TalkStatus.CLOSED:

@@ -55,7 +55,6 @@ from .models import (
     StepKind,
     StepStatus,
     TalkKind,
-    TalkStatus,
 )
 from .selectors.appointments import (
     DASHBOARD_ROLES,
@@ -398,7 +397,7 @@ class MyAppointmentsView(LoginRequiredMixin, View):
     talk's time and place once it is scheduled (a talk read: audited)."""
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        from .selectors.records import talk_list_for_official
+        from .selectors.records import talk_list_for_official, talks_by_appointment
         from .services.records import talk_list_read
 
         viewer = _viewer(request)
@@ -421,13 +420,7 @@ class MyAppointmentsView(LoginRequiredMixin, View):
                     talk_list_read(
                         viewer=viewer, talks=rows, request=request, view="appointments-mine"
                     )
-            # The live talk of each appointment; a cancelled one only when no other exists.
-            for t in rows:
-                if t.appointment_id is not None and (
-                    t.appointment_id not in talks
-                    or talks[t.appointment_id].status == TalkStatus.CANCELLED
-                ):
-                    talks[t.appointment_id] = t
+            talks = talks_by_appointment(rows)
         today = timezone.localdate()
         for appointment in appointments:
             course = appointment.course

@@ -18,33 +18,6 @@ from django.utils import timezone
 from ..models import CourseCompletion, LedgerSource, StudyHourEntry
 
 
-def _entry(
-    *,
-    user: Any,
-    year: int,
-    hours: Decimal,
-    source: str,
-    source_key: str,
-    title: str,
-    required: bool,
-    integrity: bool,
-) -> StudyHourEntry:
-    if user is None or hours is None or Decimal(hours) < 0:
-        # The INSERT below ignores conflicts; on SQLite (``INSERT OR IGNORE``) that would
-        # swallow the NOT NULL and hours checks too: refuse here what the constraints refuse.
-        raise IntegrityError("A ledger entry needs a person and hours ≥ 0.")
-    return StudyHourEntry(
-        user=user,
-        year=year,
-        hours=hours,
-        source=source,
-        source_key=source_key,
-        title=title[:255],
-        required=required,
-        integrity=integrity,
-    )
-
-
 def ledger_ensure(
     *,
     user: Any,
@@ -60,45 +33,30 @@ def ledger_ensure(
     statement (``INSERT … ON CONFLICT DO NOTHING`` on the unique person and key: a second
     call, a retried task or a concurrent transaction leaves the first entry unchanged).
     Use :func:`ledger_record` when the entry itself is needed."""
-    entry = _entry(
+    if user is None or hours is None or Decimal(hours) < 0:
+        # Conflicts are ignored; on SQLite (``INSERT OR IGNORE``) that would swallow the
+        # NOT NULL and hours checks too: refuse here what the constraints refuse.
+        raise IntegrityError("A ledger entry needs a person and hours ≥ 0.")
+    entry = StudyHourEntry(
         user=user,
         year=year,
         hours=hours,
         source=source,
         source_key=source_key,
-        title=title,
+        title=title[:255],
         required=required,
         integrity=integrity,
     )
     StudyHourEntry.objects.bulk_create([entry], ignore_conflicts=True)
 
 
-def ledger_record(
-    *,
-    user: Any,
-    year: int,
-    hours: Decimal,
-    source: str,
-    source_key: str,
-    title: str,
-    required: bool,
-    integrity: bool,
-) -> StudyHourEntry:
-    """The ledger entry for ``source_key``, written once: a second call with the same
-    person and key (a retried task, a signal sent twice, two workers at once) returns the
-    existing entry unchanged. Two statements: :func:`ledger_ensure`, then the SELECT of
-    the entry (which sees a concurrent transaction's row once the INSERT has waited for
-    it to commit)."""
-    ledger_ensure(
-        user=user,
-        year=year,
-        hours=hours,
-        source=source,
-        source_key=source_key,
-        title=title,
-        required=required,
-        integrity=integrity,
-    )
+def ledger_record(*, user: Any, source_key: str, **fields: Any) -> StudyHourEntry:
+    """The ledger entry for ``source_key``, written once (``fields`` as for
+    :func:`ledger_ensure`): a second call with the same person and key (a retried task, a
+    signal sent twice, two workers at once) returns the existing entry unchanged. Two
+    statements: :func:`ledger_ensure`, then the SELECT of the entry (which sees a
+    concurrent transaction's row once the INSERT has waited for it to commit)."""
+    ledger_ensure(user=user, source_key=source_key, **fields)
     return StudyHourEntry.objects.get(user=user, source_key=source_key)
 
 

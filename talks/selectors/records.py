@@ -25,7 +25,7 @@ from django.db.models import Q, QuerySet
 from people.models import OrgUnit, User
 from people.selectors import unit_paths_q, viewer_user
 
-from ..models import Appointment, AppointmentStatus, TalkKind, TalkRecord
+from ..models import Appointment, AppointmentStatus, TalkKind, TalkRecord, TalkStatus
 from .scope import discipline_paths, discipline_people_q
 
 Access = Literal["full", "official"]
@@ -72,6 +72,20 @@ def talk_list_for_official(*, official: Any) -> QuerySet[TalkRecord]:
     if u is None:
         return TalkRecord.objects.none()
     return TalkRecord.objects.filter(official_id=u.pk).only(*OFFICIAL_FIELDS)
+
+
+def talks_by_appointment(talks: Any) -> dict[int, TalkRecord]:
+    """The talk that stands for each appointment among ``talks``: the live one (at most
+    one, by the one-pre-appointment-talk constraint), a cancelled one only when the
+    appointment has no other."""
+    chosen: dict[int, TalkRecord] = {}
+    for talk in talks:
+        if talk.appointment_id is None:
+            continue
+        current = chosen.get(talk.appointment_id)
+        if current is None or current.status == TalkStatus.CANCELLED:
+            chosen[talk.appointment_id] = talk
+    return chosen
 
 
 def talk_access(*, viewer: Any, talk: TalkRecord) -> Access | None:

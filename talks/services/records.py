@@ -212,6 +212,30 @@ def _notify_cancelled(talk: TalkRecord) -> None:
     )
 
 
+def _check_time_and_place(
+    scheduled_at: datetime.datetime | None, place: str, *, errors: dict[str, str]
+) -> None:
+    """A talk's time and (stripped) place, as scheduling and rescheduling check them."""
+    if scheduled_at is None:
+        errors["scheduled_at"] = _("Choose the time of the talk.")
+    if not place:
+        errors["place"] = _("Enter the place of the talk.")
+    elif len(place) > PLACE_MAX:
+        errors["place"] = _("The place is too long: at most %(max)s characters.") % {
+            "max": PLACE_MAX
+        }
+
+
+def _check_talkers(talkers: list[User], *, official_id: int | None, errors: dict[str, str]) -> None:
+    """At least one talker, all active, none of them the official."""
+    if not talkers:
+        errors["talkers"] = _("Choose at least one talker.")
+    elif official_id is not None and any(t.pk == official_id for t in talkers):
+        errors["talkers"] = _("The official cannot be one of the talkers.")
+    elif any(not t.is_active for t in talkers):
+        errors["talkers"] = _("Every talker must be an active user.")
+
+
 def talk_schedule(
     *,
     by: User,
@@ -246,20 +270,8 @@ def talk_schedule(
         or not talk_is_discipline_officer_for(viewer=by, unit_path=official.unit.path)
     ):
         errors["official"] = _("You may only schedule talks with officials in your own scope.")
-    if not talkers:
-        errors["talkers"] = _("Choose at least one talker.")
-    elif official is not None and any(t.pk == official.pk for t in talkers):
-        errors["talkers"] = _("The official cannot be one of the talkers.")
-    elif any(not t.is_active for t in talkers):
-        errors["talkers"] = _("Every talker must be an active user.")
-    if scheduled_at is None:
-        errors["scheduled_at"] = _("Choose the time of the talk.")
-    if not place:
-        errors["place"] = _("Enter the place of the talk.")
-    elif len(place) > PLACE_MAX:
-        errors["place"] = _("The place is too long: at most %(max)s characters.") % {
-            "max": PLACE_MAX
-        }
+    _check_talkers(talkers, official_id=official.pk if official else None, errors=errors)
+    _check_time_and_place(scheduled_at, place, errors=errors)
     if kind == TalkKind.PRE_APPOINTMENT:
         if appointment is None:
             errors["appointment"] = _("Choose the appointment this pre-appointment talk is for.")
@@ -381,14 +393,7 @@ def talk_reschedule(
     place = (place or "").strip()
     errors: dict[str, str] = {}
     reason = _clean_reason(reason, errors=errors)
-    if scheduled_at is None:
-        errors["scheduled_at"] = _("Choose the time of the talk.")
-    if not place:
-        errors["place"] = _("Enter the place of the talk.")
-    elif len(place) > PLACE_MAX:
-        errors["place"] = _("The place is too long: at most %(max)s characters.") % {
-            "max": PLACE_MAX
-        }
+    _check_time_and_place(scheduled_at, place, errors=errors)
     new_talkers = None if talkers is None else list({t.pk: t for t in talkers}.values())
     with transaction.atomic():
         locked = _locked(talk)
@@ -396,12 +401,7 @@ def talk_reschedule(
         _refuse_unless_scheduled(locked)
         old_talker_ids = sorted(locked.talkers.values_list("pk", flat=True))
         if new_talkers is not None:
-            if not new_talkers:
-                errors["talkers"] = _("Choose at least one talker.")
-            elif any(t.pk == locked.official_id for t in new_talkers):
-                errors["talkers"] = _("The official cannot be one of the talkers.")
-            elif any(not t.is_active for t in new_talkers):
-                errors["talkers"] = _("Every talker must be an active user.")
+            _check_talkers(new_talkers, official_id=locked.official_id, errors=errors)
         if errors:
             raise ValidationError(errors)
         assert scheduled_at is not None

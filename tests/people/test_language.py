@@ -223,3 +223,10 @@ def test_unit_admin_sets_a_persons_language(client, org):
     )
     assert response.status_code == 302, response.content.decode()[:3000]
     assert language_of(org.budget_learner) == "en"
+
+
+def test_settings_page_runs_a_fixed_number_of_queries(client, org, django_assert_num_queries):
+    client.force_login(org.finance_learner)
+    client.get("/me/settings/")
+    with django_assert_num_queries(8):
+        assert client.get("/me/settings/").status_code == 200

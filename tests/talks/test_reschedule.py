@@ -500,3 +500,19 @@ def test_the_database_keeps_one_live_pre_appointment_talk_and_cancel_details(org
         make_talk(org, kind=TalkKind.PRE_APPOINTMENT, appointment=appointment)
     with pytest.raises(IntegrityError), transaction.atomic():
         make_talk(org, status=TalkStatus.CANCELLED)  # no time, no reason
+
+
+@pytest.mark.parametrize("page", ["reschedule", "cancel"])
+def test_change_pages_run_a_fixed_number_of_queries(
+    client, org, talk, page, django_assert_num_queries
+):
+    """The page costs the same however many talkers the talk has (the choices are one
+    query, the talk's talkers another)."""
+    client.force_login(org.discipline)
+    client.get(url(page, talk.pk))  # sessions, caches warmed
+    expected = {"reschedule": 18, "cancel": 16}[page]
+    with django_assert_num_queries(expected):
+        assert client.get(url(page, talk.pk)).status_code == 200
+    talk.talkers.add(org.city_admin, org.housing_admin)
+    with django_assert_num_queries(expected):
+        assert client.get(url(page, talk.pk)).status_code == 200

@@ -244,7 +244,15 @@ def test_unit_admin_reports_an_action_with_a_photo(
     assert evidence.content_type == "image/png"
     image = page.locator("img.evidence-item__image")
     expect(image).to_have_attribute("alt", "观看现场")
-    assert image.evaluate("img => img.complete && img.naturalWidth") == 64
+    # The image loads lazily: bring it into view and wait for it (or its error).
+    image.scroll_into_view_if_needed()
+    natural_width = image.evaluate(
+        """img => img.complete ? img.naturalWidth : new Promise(resolve => {
+            img.addEventListener("load", () => resolve(img.naturalWidth), {once: true});
+            img.addEventListener("error", () => resolve(0), {once: true});
+        })"""
+    )
+    assert natural_width == 64
     check(page, "action-report-detail")
     # Back on the campaign, the action is done for the finance bureau.
     page.goto(f"{server}/events/campaigns/{world.campaign.pk}/")
